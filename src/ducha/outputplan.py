@@ -1,0 +1,104 @@
+"""What to write into a workbook, as plain data: generated sheets and marks on input cells.
+
+The pure core produces an `OutputPlan`; the file adapter (openpyxl) and the live adapter (xlwings)
+each apply it. Nothing here touches a file or Excel.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from .findings import Severity
+
+
+class Style(StrEnum):
+    """Named cell styles; each adapter maps them to fonts, fills and number formats."""
+
+    TITLE = "title"
+    HEADER = "header"
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+    GOOD = "good"
+    BAD = "bad"
+    PERCENT = "percent"
+    NUMBER = "number"
+    LINK = "link"
+    NOTE = "note"
+    TOTAL = "total"
+
+
+SEVERITY_STYLE = {Severity.ERROR: Style.ERROR, Severity.WARNING: Style.WARNING, Severity.INFO: Style.INFO}
+
+# Fill colours (RGB hex) shared by both adapters.
+FILLS = {
+    Style.HEADER: "DDEBF7",
+    Style.ERROR: "FFC7CE",
+    Style.WARNING: "FFEB9C",
+    Style.INFO: "E2EFDA",
+    Style.GOOD: "C6EFCE",
+    Style.BAD: "FFC7CE",
+    Style.TOTAL: "FCE4D6",
+}
+
+
+@dataclass(frozen=True)
+class Link:
+    """A hyperlink from `cell` of the generated sheet to a cell of the same workbook."""
+
+    cell: str
+    sheet: str
+    target: str
+
+
+@dataclass(frozen=True)
+class BarChart:
+    """A clustered bar chart over a block of the sheet: categories in one column, series in others."""
+
+    title: str
+    categories: str  # e.g. "A5:A11"
+    series: tuple[tuple[str, str], ...]  # (title cell, values range)
+    anchor: str
+    y_title: str = ""
+    x_title: str = ""
+
+
+@dataclass
+class GeneratedSheet:
+    """A sheet ducha owns: recreated on every run. Strings starting with '=' are formulas."""
+
+    name: str
+    rows: list[list[Any]]
+    column_widths: list[float] = field(default_factory=list)
+    freeze: str | None = None
+    styles: list[tuple[str, Style]] = field(default_factory=list)  # (A1 range, style)
+    links: list[Link] = field(default_factory=list)
+    merges: list[str] = field(default_factory=list)
+    charts: list[BarChart] = field(default_factory=list)
+    auto_filter: str | None = None
+    landscape: bool = True
+    tab_color: str = "C00000"
+    position: int | None = None  # sheet index; None = after the input sheets
+
+
+@dataclass(frozen=True)
+class Mark:
+    """A highlight (and note) on an input cell or row. The cell's value is never touched."""
+
+    sheet: str
+    cell: str  # A1 cell or range
+    severity: Severity
+    note: str = ""
+
+
+@dataclass
+class OutputPlan:
+    sheets: list[GeneratedSheet] = field(default_factory=list)
+    marks: list[Mark] = field(default_factory=list)
+
+    def extend(self, other: OutputPlan) -> OutputPlan:
+        self.sheets.extend(other.sheets)
+        self.marks.extend(other.marks)
+        return self
