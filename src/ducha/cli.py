@@ -1,0 +1,184 @@
+"""The `ducha` command line: the same pipeline as the ribbon, on files."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from . import __version__
+from .findings import Severity, count_by_severity
+from .io.reading import UnreadableWorkbook
+from .logs import log_path, setup_logging
+from .pipeline import CheckResult, run_check
+
+EXIT_OK, EXIT_FINDINGS, EXIT_UNREADABLE, EXIT_INTERNAL = 0, 1, 2, 3
+SHOWN_FINDINGS = 15
+
+log = logging.getLogger("ducha.cli")
+
+
+class UserError(Exception):
+    """A problem the user can fix; the message is Chinese. Carries the exit code."""
+
+    def __init__(self, message: str, code: int = EXIT_UNREADABLE) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _console(stderr: bool = False) -> Console:
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from .schema import schema_as_dict
+
+    print(json.dumps(schema_as_dict(), ensure_ascii=False, indent=2))
+    return EXIT_OK
+
+
+def cmd_template(args: argparse.Namespace) -> int:
+    from .template import write_template
+
+    out = Path(args.out) if args.out else Path.cwd() / "精准扶贫专题督查工作簿.xlsx"
+    if out.is_dir():
+        out = out / "精准扶贫专题督查工作簿.xlsx"
+    write_template(out)
+    _console().print(f"已生成空白督查工作簿：{out}")
+    return EXIT_OK
+
+
+def _load(path: str) -> CheckResult:
+    workbook = Path(path)
+    if not workbook.exists():
+        raise UserError(f"找不到文件：{workbook}。请检查路径是否正确。")
+    try:
+        return run_check(workbook)
+    except UnreadableWorkbook as exc:
+        raise UserError(f"无法读取「{workbook.name}」：{exc}。") from None
+
+
+def _write(result: CheckResult, plan, args: argparse.Namespace) -> Path:
+    from .io.xlsx_writer import apply_plan
+
+    try:
+        return apply_plan(result.path, plan, Path(args.out) if args.out else None, in_place=args.in_place)
+    except PermissionError:
+        raise UserError(f"无法写入结果：「{result.path.name}」可能正在 Excel 中打开，请关闭后重试。") from None
+    except OSError as exc:
+        raise UserError(f"无法写入结果文件：{exc.strerror or exc}。") from None
+
+
+def _print_summary(result: CheckResult, output: Path | None) -> None:
+    console = _console()
+    counts = count_by_severity(result.findings)
+    console.print(f"[bold]{result.title()}[/bold]")
+    console.print(f"错误 {counts[Severity.ERROR]} 个，警告 {counts[Severity.WARNING]} 个，提示 {counts[Severity.INFO]} 个")
+    table = Table(title="完整率（已填/应填）", show_lines=False)
+    table.add_column("范围")
+    table.add_column("完整率", justify="right")
+    for item in result.per_sheet + result.per_village:
+        table.add_row(item.scope, item.text())
+    console.print(table)
+    if result.findings:
+        shown = Table(title=f"前 {min(SHOWN_FINDINGS, len(result.findings))} 个问题（共 {len(result.findings)} 个）")
+        for column in ("严重程度", "位置", "问题"):
+            shown.add_column(column, overflow="fold")
+        for f in result.findings[:SHOWN_FINDINGS]:
+            shown.add_row(f.severity.value, f"{f.sheet}!{f.cell}" if f.cell else f.sheet, f.message)
+        console.print(shown)
+    if output is not None:
+        console.print(f"结果已写入：{output}（「检查结果」工作表，问题单元格已标色并加批注）")
+
+
+def _findings_json(result: CheckResult, output: Path | None) -> str:
+    return json.dumps({
+        "file": str(result.path),
+        "output": str(output) if output else None,
+        "counts": {s.name.lower(): n for s, n in count_by_severity(result.findings).items()},
+        "completeness": [{"scope": c.scope, "answered": c.answered, "required": c.required}
+                         for c in result.per_sheet + result.per_village],
+        "findings": [f.model_dump(mode="json") for f in result.findings],
+    }, ensure_ascii=False, indent=2)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    result = _load(args.workbook)
+    output = _write(result, result.plan(), args)
+    if args.json:
+        print(_findings_json(result, output))
+    else:
+        _print_summary(result, output)
+    return EXIT_FINDINGS if result.errors else EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import write_demo_workbook
+    from .io.xlsx_writer import apply_plan
+
+    folder = Path(args.out) if args.out else Path.cwd() / "ducha-demo"
+    folder.mkdir(parents=True, exist_ok=True)
+    workbook = write_demo_workbook(folder / "清水县-2019-11-督查工作簿.xlsx")
+    result = run_check(workbook)
+    output = apply_plan(workbook, result.plan())
+    _print_summary(result, output)
+    console = _console()
+    console.print(f"\n示例工作簿：{workbook}")
+    console.print(f"检查结果：{output}")
+    console.print("用 Excel 打开检查结果，从「检查结果」工作表点击单元格链接即可跳到问题所在。")
+    return EXIT_OK
+
+
+def _add_output_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("workbook", help="督查工作簿（.xlsx 或 .xlsm）")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--out", help="结果文件路径（默认：<原名>.checked.xlsx，与原文件同目录）")
+    group.add_argument("--in-place", action="store_true", help="直接写回原工作簿（先备份，不改动任何填写内容）")
+    p.add_argument("--json", action="store_true", help="以 JSON 输出问题清单")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ducha", description="精准扶贫专题督查：检查、评分、跟进（与 Excel 功能区按钮相同）")
+    parser.add_argument("--version", action="version", version=f"ducha {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="命令")
+    sub.add_parser("schema", help="以 JSON 打印工作簿结构（工作表、列、类型、选项、规则）").set_defaults(func=cmd_schema)
+    p = sub.add_parser("template", help="生成空白督查工作簿")
+    p.add_argument("--out", help="输出路径或目录")
+    p.set_defaults(func=cmd_template)
+    p = sub.add_parser("check", help="检查完整性和一致性，生成「检查结果」")
+    _add_output_options(p)
+    p.set_defaults(func=cmd_check)
+    p = sub.add_parser("demo", help="生成示例工作簿并运行全流程")
+    p.add_argument("--out", help="输出目录（默认 ./ducha-demo）")
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; never shows a traceback to the user."""
+    setup_logging()
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return func(args)
+    except UserError as exc:
+        _console(stderr=True).print(f"[red]{exc}[/red]")
+        return exc.code
+    except KeyboardInterrupt:
+        _console(stderr=True).print("已取消。")
+        return EXIT_INTERNAL
+    except Exception:
+        log.exception("unexpected error in command %s", args.command)
+        _console(stderr=True).print(f"[red]程序内部错误，已记录到日志：{log_path()}。请把日志发给技术支持。[/red]")
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":
+    sys.exit(main())
