@@ -10,6 +10,9 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
 from .findings import Code, Finding, make_finding
 from .schema import (
     BASIC,
@@ -92,14 +95,19 @@ def check_workbook(parsed: ParsedWorkbook) -> list[Finding]:
 
 
 def _village_keys(table: ParsedTable) -> list[VillageKey | None]:
-    townships, villages = table.values["township"], table.values["village"]
+    townships, villages = table.values["township"].tolist(), table.values["village"].tolist()
     return [(t, v) if t and v else None for t, v in zip(townships, villages, strict=True)]
 
 
+def _floats(values: np.ndarray) -> np.ndarray:
+    """Numbers as a float array, NaN where empty."""
+    return pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").to_numpy(dtype=float)
+
+
 def _check_dates(parsed: ParsedWorkbook, out: _Collector) -> None:
-    basic = parsed.data.basic
+    basic = parsed.basic
     month = basic.get("month")
-    sheet = parsed.data.sheet_names["basic"]
+    sheet = parsed.sheet_names["basic"]
     start, end = basic.get("start_date"), basic.get("end_date")
     for key in ("start_date", "end_date"):
         day = basic.get(key)
@@ -112,11 +120,11 @@ def _check_dates(parsed: ParsedWorkbook, out: _Collector) -> None:
 
 
 def _check_duplicates(households: ParsedTable, out: _Collector) -> None:
+    ids = pd.Series(households.values["id_number"], dtype=object)
+    repeated = np.flatnonzero((ids.duplicated(keep=False) & ids.notna()).to_numpy())
     first_seen: dict[str, int] = {}
-    for i, number in enumerate(households.values["id_number"]):
-        if number is None:
-            continue
-        j = first_seen.setdefault(number, i)
+    for i in repeated:
+        j = first_seen.setdefault(ids.iat[i], i)
         if j != i:
             out.at(Code.DUPLICATE_HOUSEHOLD, households, "id_number", i,
                    other=f"第 {households.rows[j]} 行（{households.letter('id_number')}{households.rows[j]}）")
@@ -124,34 +132,32 @@ def _check_duplicates(households: ParsedTable, out: _Collector) -> None:
 
 def _check_income(households: ParsedTable, out: _Collector) -> None:
     v = households.values
-    parts = [v[k] for k in INCOME_PARTS]
-    for i, (size, per_head, costs) in enumerate(zip(v["household_size"], v["income_per_head"], v["business_costs"],
-                                                    strict=True)):
-        if not size or per_head is None:
-            continue
-        components = [p[i] for p in parts]
-        if all(c is None for c in components):
-            continue
-        expected = (sum(c or 0.0 for c in components) - (costs or 0.0)) / size
-        if abs(expected - per_head) > max(INCOME_TOLERANCE_YUAN, INCOME_TOLERANCE_SHARE * abs(expected)):
-            out.at(Code.INCOME_INCONSISTENT, households, "income_per_head", i, expected=f"{expected:.2f}")
+    size, per_head, costs = _floats(v["household_size"]), _floats(v["income_per_head"]), _floats(v["business_costs"])
+    parts = np.vstack([_floats(v[k]) for k in INCOME_PARTS]) if len(size) else np.zeros((len(INCOME_PARTS), 0))
+    any_part = ~np.all(np.isnan(parts), axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        expected = (np.nansum(parts, axis=0) - np.nan_to_num(costs)) / size
+        tolerance = np.maximum(INCOME_TOLERANCE_YUAN, INCOME_TOLERANCE_SHARE * np.abs(expected))
+        wrong = any_part & (size > 0) & ~np.isnan(per_head) & (np.abs(expected - per_head) > tolerance)
+    for i in np.flatnonzero(wrong):
+        out.at(Code.INCOME_INCONSISTENT, households, "income_per_head", i, expected=f"{expected[i]:.2f}")
 
 
 def _check_exit_years(parsed: ParsedWorkbook, households: ParsedTable, out: _Collector) -> None:
-    year = parsed.data.year
+    year = parsed.year
     if year is None:
         return
-    for i, (kind, exit_year) in enumerate(zip(households.values["household_type"], households.values["exit_year"],
-                                              strict=True)):
-        if kind == HOUSEHOLD_EXITED and exit_year is not None and exit_year > year:
-            out.at(Code.EXIT_YEAR_FUTURE, households, "exit_year", i, year=year)
+    kinds, exit_years = households.values["household_type"], _floats(households.values["exit_year"])
+    with np.errstate(invalid="ignore"):
+        late = (kinds == HOUSEHOLD_EXITED) & (exit_years > year)
+    for i in np.flatnonzero(late):
+        out.at(Code.EXIT_YEAR_FUTURE, households, "exit_year", i, year=year)
 
 
 def _check_recognition(households: ParsedTable, out: _Collector) -> None:
-    for i, (answer, reason) in enumerate(zip(households.values["recognition"],
-                                             households.values["non_recognition_reason"], strict=True)):
-        if answer == "认可" and reason:
-            out.at(Code.REASON_WITHOUT_DISSENT, households, "non_recognition_reason", i)
+    reasons = pd.Series(households.values["non_recognition_reason"], dtype=object).notna().to_numpy()
+    for i in np.flatnonzero((households.values["recognition"] == "认可") & reasons):
+        out.at(Code.REASON_WITHOUT_DISSENT, households, "non_recognition_reason", i)
 
 
 def _check_sampling(sampling: ParsedTable, out: _Collector) -> dict[VillageKey, int]:
@@ -178,17 +184,18 @@ def _check_sampling(sampling: ParsedTable, out: _Collector) -> dict[VillageKey, 
 
 
 def _check_in_sample(table: ParsedTable, sampled: dict[VillageKey, int], out: _Collector) -> None:
-    for i, key in enumerate(_village_keys(table)):
-        if key is not None and key not in sampled:
+    keys = _village_keys(table)
+    strangers = set(keys) - set(sampled) - {None}
+    if not strangers:
+        return
+    for i, key in enumerate(keys):
+        if key in strangers:
             out.at(Code.VILLAGE_NOT_SAMPLED, table, "village", i, value=f"{key[0]}{key[1]}")
 
 
 def _check_household_counts(households: ParsedTable, sampled: dict[VillageKey, int], sampling: ParsedTable,
                             out: _Collector) -> None:
-    counts: Counter[tuple[VillageKey, str]] = Counter()
-    for key, kind in zip(_village_keys(households), households.values["household_type"], strict=True):
-        if key is not None and kind:
-            counts[(key, kind)] += 1
+    counts = Counter(zip(_village_keys(households), households.values["household_type"].tolist(), strict=True))
     for key, i in sampled.items():
         for kind in HOUSEHOLD_TYPES:
             count = counts[(key, kind)]
@@ -199,10 +206,7 @@ def _check_household_counts(households: ParsedTable, sampled: dict[VillageKey, i
 
 def _check_interviews(interviews: ParsedTable, sampled: dict[VillageKey, int], sampling: ParsedTable,
                       out: _Collector) -> None:
-    counts: Counter[tuple[VillageKey, str]] = Counter()
-    for key, kind in zip(_village_keys(interviews), interviews.values["kind"], strict=True):
-        if key is not None and kind:
-            counts[(key, kind)] += 1
+    counts = Counter(zip(_village_keys(interviews), interviews.values["kind"].tolist(), strict=True))
     for key, i in sampled.items():
         for kind in INTERVIEW_KINDS:
             if counts[(key, kind)] < INTERVIEWS_PER_KIND:
@@ -226,8 +230,8 @@ def _check_village_rows(villages: ParsedTable, sampled: dict[VillageKey, int], s
 
 
 def _check_county(parsed: ParsedWorkbook, out: _Collector) -> None:
-    county, sources = parsed.data.county, parsed.sources
-    sheet = parsed.data.sheet_names["county"]
+    county, sources = parsed.county, parsed.sources
+    sheet = parsed.sheet_names["county"]
     for f in COUNTY.fields:
         if county.get(f.key) is not None and not sources.get(f.key) and f.key in sources.cells:
             out.add(Code.SOURCE_MISSING, sheet=sheet, cell=sources.cells[f.key], field=f.header)
@@ -239,13 +243,13 @@ def _check_county(parsed: ParsedWorkbook, out: _Collector) -> None:
 
 
 def _check_parameters(parsed: ParsedWorkbook, out: _Collector) -> None:
-    year = parsed.data.year
+    year = parsed.year
     if year is None:
         return
-    line = parsed.data.parameters.line_for(year)
+    line = parsed.parameters.line_for(year)
     if line is None or line.year != year:
         used = f"{line.year} 年标准 {line.yuan:g} 元" if line else "无可用标准"
-        sheet = parsed.data.sheet_names["parameters"]
+        sheet = parsed.sheet_names["parameters"]
         out.add(Code.PARAMETER_MISSING, sheet=sheet, cell="A1", year=year, used=used)
 
 
@@ -279,10 +283,9 @@ def _form_completeness(sheet: Sheet, values: dict[str, Any], cells: dict[str, st
 
 def completeness(parsed: ParsedWorkbook) -> tuple[list[Completeness], list[Completeness]]:
     """(per sheet, per village) completeness."""
-    data = parsed.data
-    key_item = data.basic.get("key_item")
+    key_item = parsed.basic.get("key_item")
     per_sheet = [
-        _form_completeness(BASIC, data.basic.values, data.basic.cells, key_item, data.sheet_names["basic"]),
+        _form_completeness(BASIC, parsed.basic.values, parsed.basic.cells, key_item, parsed.sheet_names["basic"]),
     ]
     per_village: dict[VillageKey, list[int]] = defaultdict(lambda: [0, 0])
     for key in ("sampling", "households", "villages", "interviews"):
@@ -295,7 +298,7 @@ def completeness(parsed: ParsedWorkbook) -> tuple[list[Completeness], list[Compl
             if village is not None:
                 per_village[village][0] += answered
                 per_village[village][1] += total
-    per_sheet.append(_form_completeness(COUNTY, data.county.values, data.county.cells, key_item,
-                                        data.sheet_names["county"]))
+    per_sheet.append(_form_completeness(COUNTY, parsed.county.values, parsed.county.cells, key_item,
+                                        parsed.sheet_names["county"]))
     villages = [Completeness(f"{t}{v}", a, r) for (t, v), (a, r) in sorted(per_village.items())]
     return per_sheet, villages

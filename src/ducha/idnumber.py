@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from operator import mul
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK_CHARACTERS = "10X98765432"
@@ -14,8 +15,7 @@ def check_character(first17: str) -> str:
     """The check character for 17 digits: S = Σ aᵢ·Wᵢ, S mod 11 -> 1 0 X 9 8 7 6 5 4 3 2."""
     if len(first17) != 17 or not _DIGITS.issuperset(first17):
         raise ValueError("need exactly 17 digits")
-    total = sum(int(c) * w for c, w in zip(first17, WEIGHTS, strict=True))
-    return CHECK_CHARACTERS[total % 11]
+    return CHECK_CHARACTERS[sum(map(mul, map(int, first17), WEIGHTS)) % 11]
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ def validate(number: str, today: dt.date | None = None) -> IdProblem | None:
         return IdProblem("ID_OLD_15", {})
     if len(number) != 18:
         return IdProblem("ID_LENGTH", {"length": str(len(number))})
-    if not _DIGITS.issuperset(number[:17]) or not (number[17] in _DIGITS or number[17] == "X"):
+    if not (number[:17].isascii() and number[:17].isdigit()) or not (number[17] in _DIGITS or number[17] == "X"):
         return IdProblem("ID_CHARACTERS", {})
     birth = number[6:14]
     try:

@@ -76,12 +76,25 @@ def fold_header(text: Any) -> str:
     return fold(str(text)).rstrip("*").upper()
 
 
+_INVISIBLE = "\u200b\ufeff\u2060"
+
+
 def is_empty(raw: Any) -> bool:
-    return raw is None or raw == "" or (isinstance(raw, str) and not _SPACES.sub("", raw))
+    """None, "" or only white space (zero-width characters included)."""
+    if raw is None or raw == "":
+        return True
+    if not isinstance(raw, str):
+        return False
+    stripped = raw.strip()
+    if not stripped:
+        return True
+    if stripped[0] in _INVISIBLE or stripped[-1] in _INVISIBLE:
+        return not _SPACES.sub("", stripped)
+    return False
 
 
 def formula_error(raw: Any) -> bool:
-    return isinstance(raw, str) and raw.strip() in FORMULA_ERRORS
+    return isinstance(raw, str) and "#" in raw[:2] and raw.strip() in FORMULA_ERRORS
 
 
 def _number_text(raw: Any) -> str:
@@ -95,7 +108,7 @@ def to_text(raw: Any, f: Field) -> Converted:
     if isinstance(raw, str):
         text = raw.strip(" \t\r\n\u00a0\u3000\ufeff")
         problem: Problem = None
-        if _CONTROL.search(text):
+        if not text.isprintable() and _CONTROL.search(text):
             text = _CONTROL.sub("", text)
             problem = (Code.CONTROL_CHARACTERS, {})
         if len(text) > TEXT_LIMIT:
@@ -256,7 +269,7 @@ def to_id_number(raw: Any, f: Field, today: dt.date | None = None) -> Converted:
         return None, (Code.ID_STORED_AS_NUMBER, {})
     if not isinstance(raw, str):
         return None, (Code.ID_CHARACTERS, {})
-    number = fold(raw).upper()
+    number = raw.upper() if raw.isascii() and raw.isalnum() else fold(raw).upper()
     problem = validate_id(number, today)
     if problem is None:
         return number, None
@@ -266,6 +279,8 @@ def to_id_number(raw: Any, f: Field, today: dt.date | None = None) -> Converted:
 def to_phone(raw: Any, f: Field) -> Converted:
     if isinstance(raw, bool):
         return None, (Code.PHONE_INVALID, {})
+    if isinstance(raw, str) and len(raw) == 11 and raw.isascii() and raw.isdigit() and raw[0] == "1":
+        return raw, None
     text = fold(_number_text(raw))
     digits = text.replace("-", "").replace("(", "").replace(")", "")
     if text.startswith("+86"):
@@ -305,12 +320,14 @@ CONVERTERS: dict[FieldType, Callable[[Any, Field], Converted]] = {
     FieldType.REGION_CODE: to_region_code,
 }
 
-# Types whose result depends only on the raw value: safe to memoise per column.
-MEMOISABLE = frozenset(CONVERTERS) - {FieldType.ID_NUMBER}
 
 
-def convert(raw: Any, f: Field) -> Converted:
-    """Convert one non-empty raw cell value for a field. Formula errors are reported as such."""
+def convert(raw: Any, f: Field, today: dt.date | None = None) -> Converted:
+    """Convert one raw cell value for a field: (None, None) when empty; formula errors reported as such."""
+    if raw is None or raw == "" or (isinstance(raw, str) and is_empty(raw)):
+        return None, None
     if formula_error(raw):
         return None, (Code.FORMULA_ERROR, {})
+    if f.type is FieldType.ID_NUMBER:
+        return to_id_number(raw, f, today)
     return CONVERTERS[f.type](raw, f)

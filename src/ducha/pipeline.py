@@ -28,7 +28,7 @@ class CheckResult:
         return sum(1 for f in self.findings if f.severity is Severity.ERROR)
 
     def title(self) -> str:
-        basic = self.parsed.data.basic
+        basic = self.parsed.basic
         county = basic.get("county") or self.path.stem
         month = basic.get("month") or ""
         return f"{county} {month} 精准扶贫专题督查工作簿检查结果".replace("  ", " ")

@@ -8,9 +8,7 @@ prompts) comes from `schema.INPUT_SHEETS`.
 from __future__ import annotations
 
 import io
-import os
 import sys
-import tempfile
 import zipfile
 from datetime import datetime
 from pathlib import Path
@@ -20,8 +18,10 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Si
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.xml.functions import tostring
 
 from . import schema
+from .io.files import write_atomically
 from .outputplan import FILLS, Style
 from .parameters import parameter_rows
 from .schema import Field, FieldType, Layout, Sheet
@@ -45,10 +45,12 @@ TEMPLATE_ROWS: dict[str, int] = {
 
 WORKBOOK_TITLE = "精准扶贫专题督查工作簿"
 TEMPLATE_FILE_NAME = f"{WORKBOOK_TITLE}.xlsx"
-TEMPLATE_PATH = Path(__file__).resolve().parents[2] / "workbook_templates" / TEMPLATE_FILE_NAME
+# The committed copy in the source tree (written by `python -m ducha.template`).
+REPOSITORY_TEMPLATE = Path(__file__).resolve().parents[2] / "workbook_templates" / TEMPLATE_FILE_NAME
 
 FIXED_TIME = datetime(2019, 1, 1)  # workbook properties, so two generations are identical
 _ZIP_TIME = (2019, 1, 1, 0, 0, 0)
+_CORE_PART = "docProps/core.xml"
 
 TEXT_FORMAT = "@"
 NUMBER_FORMATS: dict[FieldType, str] = {
@@ -294,29 +296,23 @@ def _build_form(ws: Worksheet, sheet: Sheet) -> None:
             dv.add(f"{get_column_letter(FORM_VALUE_COLUMN)}{row}")
             ws.add_data_validation(dv)
     label_width = max(_display_width(f.label()) for f in sheet.fields) + 2
-    widths = [min(label_width, 40), max(18.0, *(f.width for f in sheet.fields))]
+    widths = [min(label_width, 40), max(24.0, *(f.width for f in sheet.fields))]
     if sheet.has_source_column:
         widths.append(30)
     widths.append(52)
     for col, width in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(col)].width = width
     ws.freeze_panes = f"{get_column_letter(FORM_VALUE_COLUMN)}{FORM_FIRST_ROW}"
-    _protect(ws, allow_rows=False)
+    _protect(ws)
     _print_setup(ws, landscape=sheet.has_source_column, title_rows=f"{FORM_HEADER_ROW}:{FORM_HEADER_ROW}")
 
 
-def _protect(ws: Worksheet, *, allow_rows: bool) -> None:
-    """Protect without a password; formatting (ducha's highlights) and notes stay allowed."""
+def _protect(ws: Worksheet) -> None:
+    """Protect without a password: locked cells stay as they are; formatting (ducha's highlights),
+    column widths and notes stay allowed."""
     p = ws.protection
     p.sheet = True
-    p.formatCells = False
-    p.formatColumns = False
-    p.formatRows = False
-    p.objects = False
-    p.insertRows = not allow_rows
-    p.deleteRows = not allow_rows
-    p.sort = True
-    p.autoFilter = True
+    p.formatCells = p.formatColumns = p.formatRows = p.objects = False
 
 
 def _display_width(text: str) -> float:
@@ -357,8 +353,8 @@ def instruction_rows() -> list[tuple[str, str]]:
         ("一、各工作表用途", ""),
     ]
     for sheet in schema.INPUT_SHEETS:
-        where = "每项填在 B 列" if sheet.layout is Layout.FORM else "第 1 行为表头，从第 2 行起每条记录一行"
-        rows.append((sheet.name, f"{sheet.description}（{where}。）"))
+        where = "" if sheet.layout is Layout.FORM else "第 1 行为表头，从第 2 行起每条记录一行。"
+        rows.append((sheet.name, sheet.description + where))  # form descriptions already say 「填在 B 列」
     generated = "、".join(f"「{name}」" for name in schema.GENERATED_SHEETS)
     rows += [
         ("自动生成的工作表", f"{generated}由督查工具自动生成，每次运行都会整表重建、覆盖原有内容，"
@@ -417,7 +413,7 @@ def _build_instructions(ws: Worksheet) -> None:
             a.font = _SECTION_FONT
         elif left:
             a.font = _HEADER_FONT
-    _protect(ws, allow_rows=False)
+    _protect(ws)
     _print_setup(ws, landscape=False, title_rows=None)
 
 
@@ -446,33 +442,30 @@ def build_template() -> Workbook:
 
 def workbook_bytes(wb: Workbook) -> bytes:
     """The .xlsx bytes of a workbook, with fixed zip timestamps so equal workbooks give equal bytes."""
+    modified = wb.properties.modified
     raw = io.BytesIO()
-    wb.save(raw)
+    wb.save(raw)  # openpyxl stamps the current time into the properties
+    wb.properties.modified = modified
+    core = tostring(wb.properties.to_tree())
     out = io.BytesIO()
     with zipfile.ZipFile(raw) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
         for info in src.infolist():
             fixed = zipfile.ZipInfo(info.filename, date_time=_ZIP_TIME)
             fixed.compress_type = zipfile.ZIP_DEFLATED
             fixed.external_attr = 0o600 << 16
-            dst.writestr(fixed, src.read(info.filename))
+            dst.writestr(fixed, core if info.filename == _CORE_PART else src.read(info.filename))
     return out.getvalue()
 
 
 def save_workbook(wb: Workbook, path: Path) -> Path:
-    """Save atomically: write a temporary file in the same folder, then rename it over `path`."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Save atomically (temporary file in the same folder, then one rename) with deterministic bytes."""
     data = workbook_bytes(wb)
-    fd, tmp = tempfile.mkstemp(prefix=".~", suffix=".xlsx", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+
+    def write(tmp: Path) -> None:
+        tmp.write_bytes(data)
+        tmp.chmod(0o644)
+
+    return write_atomically(Path(path), write)
 
 
 def write_template(path: Path) -> Path:
@@ -481,4 +474,4 @@ def write_template(path: Path) -> Path:
 
 
 if __name__ == "__main__":
-    print(write_template(Path(sys.argv[1]) if len(sys.argv) > 1 else TEMPLATE_PATH))
+    print(write_template(Path(sys.argv[1]) if len(sys.argv) > 1 else REPOSITORY_TEMPLATE))

@@ -9,13 +9,16 @@ import calendar
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from openpyxl.utils import get_column_letter
 
 from . import normalize
+from .columns import Column, convert_column
 from .findings import Code, Finding, Severity, make_finding
 from .io.reading import RawWorkbook, UnreadableWorkbook, read_raw_workbook
 from .parameters import DEFAULT_PARAMETERS, LINE_CATEGORY, THRESHOLD_NAMES, Parameters, PovertyLine, Thresholds
@@ -32,7 +35,6 @@ from .schema import (
     SAMPLING,
     VILLAGES,
     Field,
-    FieldType,
     Sheet,
 )
 
@@ -84,8 +86,9 @@ class ParsedTable:
     header_row: int = 1
     columns: dict[str, int] = field(default_factory=dict)
     rows: list[int] = field(default_factory=list)
-    values: dict[str, list[Any]] = field(default_factory=dict)
+    values: dict[str, np.ndarray] = field(default_factory=dict)  # field key -> typed values (object array)
     invalid: dict[str, set[int]] = field(default_factory=dict)  # field key -> indexes filled but unreadable
+    converted: dict[str, Column] = field(default_factory=dict)  # field key -> distinct values and codes
     required_total: list[int] = field(default_factory=list)
     required_answered: list[int] = field(default_factory=list)
 
@@ -96,7 +99,7 @@ class ParsedTable:
         data: dict[str, Any] = {}
         n = len(self.rows)
         for f in self.sheet.fields:
-            data[f.key] = pd.Series(self.values.get(f.key, [None] * n), dtype=object)
+            data[f.key] = self.values.get(f.key, np.full(n, None, dtype=object))
         data[ROW] = pd.Series(self.rows, dtype="int64")
         return pd.DataFrame(data)
 
@@ -121,17 +124,6 @@ def _find_sheet(raw: RawWorkbook, sheet: Sheet) -> str | None:
     return None
 
 
-def _converted(raw_value: Any, f: Field, ctx: ParseContext, cache: dict[Any, normalize.Converted] | None):
-    if cache is not None and isinstance(raw_value, str):
-        hit = cache.get(raw_value)
-        if hit is None:
-            hit = cache[raw_value] = normalize.convert(raw_value, f)
-        return hit
-    if f.type is FieldType.ID_NUMBER and not normalize.formula_error(raw_value):
-        return normalize.to_id_number(raw_value, f, ctx.month_end)
-    return normalize.convert(raw_value, f)
-
-
 def _problem_finding(ctx: ParseContext, problem: tuple[Code, dict], *, sheet_name: str, f: Field, raw_value: Any,
                      row: int, column: int) -> None:
     code, details = problem
@@ -139,9 +131,13 @@ def _problem_finding(ctx: ParseContext, problem: tuple[Code, dict], *, sheet_nam
             value=raw_value, **details)
 
 
-def _condition_mask(when_values: tuple[str, ...], condition: list[Any]) -> list[bool | None]:
-    """True/False per row whether the condition holds; None where the condition's own field is empty."""
-    return [None if v is None else v in when_values for v in condition]
+def _applies(table: ParsedTable, key: str, values: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """(holds, known): whether field `key` is one of `values` per row, and whether it was filled at all."""
+    column = table.converted.get(key)
+    if column is None:
+        empty = np.zeros(len(table.rows), dtype=bool)
+        return empty, empty
+    return column.where(values), column.present
 
 
 def _required_code(f: Field, ctx: ParseContext) -> Code | None:
@@ -165,31 +161,43 @@ def _parse_table(raw: RawWorkbook, sheet: Sheet, sheet_name: str, ctx: ParseCont
     data_rows = _data_rows(grid, header_row, table.columns)
     table.rows = [i + 1 for i in data_rows]
     headers = sheet.headers()
+    width = max(table.columns.values(), default=-1) + 1
+    matrix = _matrix(grid, data_rows, width)
     for f in sheet.fields:
         column = table.columns.get(f.key)
         if column is None:
-            table.values[f.key] = [None] * len(data_rows)
+            table.values[f.key] = np.full(len(data_rows), None, dtype=object)
             continue
-        raws = [grid[i][column] if column < len(grid[i]) else "" for i in data_rows]
-        cache: dict[Any, normalize.Converted] | None = {} if f.type in normalize.MEMOISABLE else None
-        values: list[Any] = []
+        raws = np.ascontiguousarray(matrix[:, column])
+        converted = convert_column(raws, f, ctx.month_end)
+        values = converted.values
+        table.converted[f.key] = converted
         invalid: set[int] = set()
-        append = values.append
-        for i, (raw_value, row) in enumerate(zip(raws, table.rows, strict=True)):
-            if raw_value == "" or raw_value is None or (isinstance(raw_value, str) and normalize.is_empty(raw_value)):
-                append(None)
-                continue
-            value, problem = _converted(raw_value, f, ctx, cache)
-            append(value)
-            if problem is not None:
-                if value is None:
-                    invalid.add(i)
-                _problem_finding(ctx, problem, sheet_name=sheet_name, f=f, raw_value=raw_value, row=row,
-                                 column=column)
+        for i, problem in converted.problem_cells():
+            if values[i] is None:
+                invalid.add(i)
+            _problem_finding(ctx, problem, sheet_name=sheet_name, f=f, raw_value=raws[i], row=table.rows[i],
+                             column=column)
         table.values[f.key] = values
         table.invalid[f.key] = invalid
     _check_required(table, headers, ctx)
     return table
+
+
+def _matrix(grid: list[list[Any]], data_rows: list[int], width: int) -> np.ndarray:
+    """The data rows as a 2-D object array at least `width` columns wide."""
+    matrix = np.full((len(data_rows), width), "", dtype=object)
+    if not data_rows:
+        return matrix
+    records = [grid[i] for i in data_rows]
+    if all(len(r) == len(records[0]) for r in records) and len(records[0]) >= width:
+        block = np.empty((len(records), len(records[0])), dtype=object)
+        block[:] = records
+        return block
+    for n, record in enumerate(records):
+        cut = record[:width]
+        matrix[n, : len(cut)] = cut
+    return matrix
 
 
 def _find_header_row(sheet: Sheet, grid: list[list[Any]]) -> int | None:
@@ -240,45 +248,51 @@ def _data_rows(grid: list[list[Any]], header_row: int, columns: dict[str, int]) 
 
 
 def _check_required(table: ParsedTable, headers: dict[str, str], ctx: ParseContext) -> None:
+    """Required / required-if findings, not-applicable warnings, and per-row completeness counts."""
     n = len(table.rows)
-    total = [0] * n
-    answered = [0] * n
+    total = np.zeros(n, dtype=np.int64)
+    answered = np.zeros(n, dtype=np.int64)
+    conditions: dict[tuple[str, tuple[str, ...]], tuple[np.ndarray, np.ndarray]] = {}
     for f in table.sheet.fields:
         code = _required_code(f, ctx)
         column = table.columns.get(f.key)
-        values = table.values[f.key]
-        mask: list[bool | None] | None = None
+        present = table.converted[f.key].present if f.key in table.converted else np.zeros(n, dtype=bool)
+        relevant = np.ones(n, dtype=bool)
         if f.when is not None:
-            mask = _condition_mask(f.when.values, table.values[f.when.field])
+            cache_key = (f.when.field, f.when.values)
+            if cache_key not in conditions:
+                conditions[cache_key] = _applies(table, f.when.field, f.when.values)
+            relevant, known = conditions[cache_key]
             if column is not None:
-                _flag_not_applicable(table, f, mask, headers, ctx)
+                _flag_not_applicable(table, f, present & known & ~relevant, headers, ctx)
         if code is None:
             continue
-        condition = f.when.describe(headers) if f.when else ""
+        total += relevant
+        answered += relevant & present
+        if column is None:
+            continue
         invalid = table.invalid.get(f.key, set())
-        for i in range(n):
-            if mask is not None and not mask[i]:
+        condition = f.when.describe(headers) if f.when else ""
+        for i in np.flatnonzero(relevant & ~present):
+            if i in invalid:
                 continue
-            total[i] += 1
-            if values[i] is not None:
-                answered[i] += 1
-            elif column is not None and i not in invalid:
-                row = table.rows[i]
-                ctx.add(code, sheet=table.sheet_name, cell=f"{_letter(column)}{row}", row=row, column=column + 1,
-                        field=f.header, condition=condition, key_item=ctx.key_item)
-    table.required_total, table.required_answered = total, answered
+            row = table.rows[i]
+            ctx.add(code, sheet=table.sheet_name, cell=f"{_letter(column)}{row}", row=row, column=column + 1,
+                    field=f.header, condition=condition, key_item=ctx.key_item)
+    table.required_total, table.required_answered = total.tolist(), answered.tolist()
 
 
-def _flag_not_applicable(table: ParsedTable, f: Field, mask: list[bool | None], headers: dict[str, str],
+def _flag_not_applicable(table: ParsedTable, f: Field, filled_elsewhere: np.ndarray, headers: dict[str, str],
                          ctx: ParseContext) -> None:
     column = table.columns[f.key]
     values = table.values[f.key]
     condition = f.when.describe(headers) if f.when else ""
-    for i, applies in enumerate(mask):
-        if applies is False and values[i] is not None and values[i] != normalize.NOT_APPLICABLE:
-            row = table.rows[i]
-            ctx.add(Code.NOT_APPLICABLE, sheet=table.sheet_name, cell=f"{_letter(column)}{row}", row=row,
-                    column=column + 1, field=f.header, value=values[i], condition=condition)
+    for i in np.flatnonzero(filled_elsewhere):
+        if values[i] == normalize.NOT_APPLICABLE:
+            continue
+        row = table.rows[i]
+        ctx.add(Code.NOT_APPLICABLE, sheet=table.sheet_name, cell=f"{_letter(column)}{row}", row=row,
+                column=column + 1, field=f.header, value=values[i], condition=condition)
 
 
 def _parse_form(raw: RawWorkbook, sheet: Sheet, sheet_name: str, ctx: ParseContext) -> tuple[FormValues, FormValues]:
@@ -314,7 +328,7 @@ def _parse_form(raw: RawWorkbook, sheet: Sheet, sheet_name: str, ctx: ParseConte
                 ctx.add(code, sheet=sheet_name, cell=form.cells[f.key], row=row, column=column + 1, field=f.header,
                         key_item=ctx.key_item)
             continue
-        converted, problem = _converted(value, f, ctx, None)
+        converted, problem = normalize.convert(value, f, ctx.month_end)
         form.values[f.key] = converted
         if problem is not None:
             _problem_finding(ctx, problem, sheet_name=sheet_name, f=f, raw_value=value, row=row, column=column)
@@ -347,13 +361,43 @@ def _parameters(table: ParsedTable | None) -> Parameters:
 
 @dataclass
 class ParsedWorkbook:
-    """Everything read from one workbook: typed data, parsed tables (for cells and completeness), findings."""
+    """Everything read from one workbook: parsed tables and forms (with their cells), and the findings so far.
 
-    data: InspectionData
+    `data` (the typed records as DataFrames, for scoring) is built on first use, so checking alone does not
+    pay for it.
+    """
+
     tables: dict[str, ParsedTable]
+    basic: FormValues
+    county: FormValues
     sources: FormValues
+    parameters: Parameters
+    sheet_names: dict[str, str]
     findings: list[Finding]
     sheet_order: dict[str, int]
+
+    @property
+    def month(self) -> str | None:
+        return self.basic.get("month")
+
+    @property
+    def year(self) -> int | None:
+        return int(self.month[:4]) if self.month else None
+
+    @cached_property
+    def data(self) -> InspectionData:
+        t = self.tables
+        return InspectionData(
+            basic=self.basic,
+            sampling=t["sampling"].frame(),
+            households=t["households"].frame(),
+            villages=t["villages"].frame(),
+            county=self.county,
+            interviews=t["interviews"].frame(),
+            parameters=self.parameters,
+            sheet_names=self.sheet_names,
+            column_letters={k: {key: table.letter(key) for key in table.columns} for k, table in t.items()},
+        )
 
 
 def _month_end(month: str | None) -> dt.date | None:
@@ -394,26 +438,24 @@ def parse_workbook(raw: RawWorkbook) -> ParsedWorkbook:
     for s in (SAMPLING, HOUSEHOLDS, VILLAGES, INTERVIEWS, PARAMETERS):
         name = found[s.key]
         if name is None:
-            tables[s.key] = ParsedTable(sheet=s, sheet_name=s.name, values={f.key: [] for f in s.fields})
+            tables[s.key] = ParsedTable(sheet=s, sheet_name=s.name,
+                                        values={f.key: np.empty(0, dtype=object) for f in s.fields})
             continue
         tables[s.key] = _parse_table(raw, s, name, ctx)
         if not tables[s.key].rows and s.min_rows and tables[s.key].columns:
             ctx.add(Code.SHEET_EMPTY, sheet=name, cell=f"A{tables[s.key].header_row + 1}",
                     row=tables[s.key].header_row + 1, column=1, hint=s.description)
 
-    data = InspectionData(
+    return ParsedWorkbook(
+        tables=tables,
         basic=basic,
-        sampling=tables["sampling"].frame(),
-        households=tables["households"].frame(),
-        villages=tables["villages"].frame(),
         county=county,
-        interviews=tables["interviews"].frame(),
+        sources=sources,
         parameters=_parameters(tables.get("parameters")),
         sheet_names={s.key: found[s.key] or s.name for s in INPUT_SHEETS},
-        column_letters={k: {key: t.letter(key) for key in t.columns} for k, t in tables.items()},
+        findings=ctx.findings,
+        sheet_order={name: i for i, name in enumerate(raw.sheets)},
     )
-    order = {name: i for i, name in enumerate(raw.sheets)}
-    return ParsedWorkbook(data=data, tables=tables, sources=sources, findings=ctx.findings, sheet_order=order)
 
 
 def read_workbook(path: Path) -> ParsedWorkbook:

@@ -1,0 +1,616 @@
+"""Build, install and uninstall 督查助手.xlam, the ribbon add-in that runs ducha from Excel.
+
+The add-in is xlwings' Office-authored ribbon add-in with our ribbon (rendered from `BUTTONS`) and our one VBA
+module (`addin/ducha_ribbon.bas`). The build is deterministic: the same sources give the same bytes on any OS.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+from xml.etree.ElementTree import Element
+from xml.sax.saxutils import escape, quoteattr
+
+import defusedxml.ElementTree as SafeET
+
+import ducha.addin
+
+if TYPE_CHECKING:
+    import winreg
+
+ADDIN_DIR = Path(ducha.addin.__file__).resolve().parent
+ADDIN_FILENAME = "督查助手.xlam"
+RIBBON_XML = "customUI14.xml"
+VBA_SOURCE = "ducha_ribbon.bas"
+
+VBA_MODULE = "DuchaRibbon"
+VBA_CALLBACK = "DuchaButton"
+ON_ACTION = f"{VBA_MODULE}.{VBA_CALLBACK}"
+
+# xlwings' VBA looks up its settings on a sheet named PROJECT_NAME + ".conf"; the template ships it disabled
+# (a leading underscore) under the project name "myaddin".
+PROJECT_NAME = "ducha"
+CONFIG_SHEET = f"{PROJECT_NAME}.conf"
+INTERPRETER_KEY = "Interpreter_Win"
+TEMPLATE_FILE = "quickstart_addin_ribbon.xlam"
+TEMPLATE_PROJECT_NAME = "myaddin"
+TEMPLATE_CONFIG_SHEET = f"_{TEMPLATE_PROJECT_NAME}.conf"
+TEMPLATE_RIBBON_MODULE = "RibbonMyAddin"
+XLWINGS_MODULE = "xlwings"
+
+ADDIN_TITLE = "督查助手"
+ADDIN_DESCRIPTION = "精准扶贫专题督查：检查完整性、计算评分、标记跟进、汇总与督办函（ducha）"
+
+CUSTOMUI14_NS = "http://schemas.microsoft.com/office/2009/07/customui"
+CUSTOMUI14_PART = "customUI/customUI14.xml"
+UI_REL_TYPE = "http://schemas.microsoft.com/office/2007/relationships/ui/extensibility"
+UI_REL_TYPES = frozenset({UI_REL_TYPE, "http://schemas.microsoft.com/office/2006/relationships/ui/extensibility"})
+ADDIN_CONTENT_TYPE = "application/vnd.ms-excel.addin.macroEnabled.main+xml"
+PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
+CT_NS = "http://schemas.openxmlformats.org/package/2006/content-types"
+MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+DOC_REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+
+# Fixed zip metadata: no timestamps, no host OS, no compressor version can change the bytes.
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+
+
+@dataclass(frozen=True)
+class RibbonGroup:
+    """A group on the 精准扶贫督查 tab."""
+
+    id: str
+    label: str
+
+
+@dataclass(frozen=True)
+class RibbonButton:
+    """A ribbon button; its id is the command passed to `ducha.excel.run`."""
+
+    id: str
+    label: str
+    image: str
+    group: str
+    supertip: str
+    screentip: str = ""
+
+
+TAB_ID = "tabDucha"
+TAB_LABEL = "精准扶贫督查"
+GROUPS = (
+    RibbonGroup("grpInspect", "督查"),
+    RibbonGroup("grpPrefecture", "州督查办"),
+    RibbonGroup("grpHelp", "帮助"),
+)
+# One line per button. After editing, run `ducha addin build` to refresh addin/customUI14.xml and the .xlam.
+BUTTONS = (
+    RibbonButton("check", "检查完整性", "DataValidation", "grpInspect", "逐表检查必填项、格式和逻辑，问题写入检查表。"),
+    RibbonButton("score", "计算评分", "Calculator", "grpInspect", "按督查方案计算各项指标和得分，填入评分表。"),
+    RibbonButton("flag", "标记跟进", "ReviewNewComment", "grpInspect", "标出需要回访的农户，生成跟进名单。"),
+    RibbonButton("run_all", "一键运行", "MacroPlay", "grpInspect", "依次检查完整性、计算评分、标记跟进。"),
+    RibbonButton("clear", "清除结果", "Delete", "grpInspect", "删除生成的结果表和标记，填报内容不变。"),
+    RibbonButton("report", "汇总", "CreateReport", "grpPrefecture", "汇总各县报回的工作簿，生成评分汇总表和问题台账。"),
+    RibbonButton("sample", "抽样", "Filter", "grpPrefecture", "按花名册抽取下月督查样本，生成预填的督查工作簿。"),
+    RibbonButton("letters", "督办函", "EnvelopesAndLabelsDialog", "grpPrefecture", "按问题台账生成各县整改督办函。"),
+    RibbonButton("about", "关于/帮助", "Help", "grpHelp", "查看版本、Python 环境和使用说明。", "关于督查助手"),
+)
+
+
+@dataclass(frozen=True)
+class AddinResult:
+    """What install / uninstall did, for the command line to print; `exit_code` is non-zero on failure."""
+
+    ok: bool
+    message: str
+    path: Path | None = None
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.ok else 1
+
+
+class AddinError(Exception):
+    """The add-in cannot be built or edited; the message says why, in Chinese."""
+
+
+# --- ribbon -------------------------------------------------------------------------------------------------
+
+
+def render_ribbon_xml(buttons: Iterable[RibbonButton] = BUTTONS, groups: Iterable[RibbonGroup] = GROUPS) -> str:
+    """The customUI14 ribbon XML for `buttons`, every button calling the one VBA callback."""
+    buttons = tuple(buttons)
+    groups = tuple(groups)
+    known = {group.id for group in groups}
+    for button in buttons:
+        if button.group not in known:
+            raise AddinError(f"按钮 {button.id} 的分组 {button.group} 不在 GROUPS 中。")
+    lines = [
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>',
+        "<!-- Generated from BUTTONS in src/ducha/addin_tools.py: edit the list there and run `ducha addin build`. -->",
+        f"<customUI xmlns={quoteattr(CUSTOMUI14_NS)}>",
+        "  <ribbon>",
+        "    <tabs>",
+        f"      <tab id={quoteattr(TAB_ID)} label={quoteattr(TAB_LABEL)}>",
+    ]
+    for group in groups:
+        members = [button for button in buttons if button.group == group.id]
+        if not members:
+            continue
+        lines.append(f"        <group id={quoteattr(group.id)} label={quoteattr(group.label)}>")
+        for button in members:
+            attributes = {
+                "id": button.id,
+                "label": button.label,
+                "imageMso": button.image,
+                "size": "large",
+                "screentip": button.screentip or button.label,
+                "supertip": button.supertip,
+                "onAction": ON_ACTION,
+            }
+            rendered = " ".join(f"{name}={quoteattr(value)}" for name, value in attributes.items())
+            lines.append(f"          <button {rendered}/>")
+        lines.append("        </group>")
+    lines += ["      </tab>", "    </tabs>", "  </ribbon>", "</customUI>"]
+    return "\n".join(lines) + "\n"
+
+
+def read_vba_source(path: Path | None = None) -> str:
+    """The ribbon VBA module's source with CRLF line endings, as the VBE stores it."""
+    path = path or ADDIN_DIR / VBA_SOURCE
+    try:
+        text = path.read_text(encoding="ascii")
+    except UnicodeDecodeError as error:
+        raise AddinError(f"{path.name} 只能包含 ASCII 字符（VBA 工程使用代码页 1252，中文会变成问号）。") from error
+    return text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\r\n")
+
+
+# --- build --------------------------------------------------------------------------------------------------
+
+
+def xlwings_template() -> Path:
+    """xlwings' own ribbon add-in, the Office-authored starting point of the build."""
+    import xlwings
+
+    return Path(xlwings.__file__).resolve().parent / TEMPLATE_FILE
+
+
+def build_addin(out: Path | None = None) -> Path:
+    """Build 督查助手.xlam from the sources and return its path (default: addin/督查助手.xlam).
+
+    Without `out` the committed addin/customUI14.xml is refreshed from `BUTTONS` as well.
+    """
+    target = ADDIN_DIR / ADDIN_FILENAME if out is None else Path(out)
+    if target.is_dir():
+        target = target / ADDIN_FILENAME
+    ribbon = render_ribbon_xml()
+    vba = read_vba_source()
+    if out is None:
+        _write_if_changed(ADDIN_DIR / RIBBON_XML, ribbon.encode("utf-8"))
+    with tempfile.TemporaryDirectory(prefix="ducha-addin-") as tmp:
+        stage = Path(tmp) / "stage.xlam"
+        shutil.copyfile(xlwings_template(), stage)
+        _replace_vba(stage, vba)
+        parts = _read_parts(stage)
+    parts = _replace_ribbon(parts, ribbon)
+    parts = _enable_config_sheet(parts)
+    parts["docProps/core.xml"] = _set_core_properties(parts["docProps/core.xml"])
+    _atomic_write(target, _pack(parts))
+    return target
+
+
+def _replace_vba(stage: Path, vba: str) -> None:
+    """Replace xlwings' ribbon module with ours and point xlwings' PROJECT_NAME at our config sheet."""
+    from pyopenvba import ExcelFile
+
+    header = re.match(r'Attribute VB_Name = "(\w+)"\r\n', vba)
+    if header is None or header.group(1) != VBA_MODULE:
+        raise AddinError(f"{VBA_SOURCE} 必须以 Attribute VB_Name = \"{VBA_MODULE}\" 开头。")
+    old = f'Public Const PROJECT_NAME As String = "{TEMPLATE_PROJECT_NAME}"'
+    new = f'Public Const PROJECT_NAME As String = "{PROJECT_NAME}"'
+    with ExcelFile(stage) as book:
+        # Renaming the template's ribbon module in place keeps the PROJECT stream in the shape Office wrote it.
+        project = book.vba_project()
+        project.rename_module(TEMPLATE_RIBBON_MODULE, VBA_MODULE)
+        book.set_module(VBA_MODULE, vba)
+        source = project.get_module(XLWINGS_MODULE).source
+        if source.count(old) != 1:
+            raise AddinError(f"xlwings 模板的 VBA 中找不到 {old}：xlwings 版本变化，需要检查构建步骤。")
+        book.set_module(XLWINGS_MODULE, source.replace(old, new))
+        book.save()
+    with ExcelFile(stage) as book:
+        problems = book.validate()
+    if problems:
+        raise AddinError("VBA 工程校验失败：" + "；".join(problems))
+
+
+def _replace_ribbon(parts: dict[str, bytes], ribbon: str) -> dict[str, bytes]:
+    """Drop the template's customUI parts, add ours, and relate it from the package root."""
+    parts = {name: data for name, data in parts.items() if not name.startswith("customUI/")}
+    parts[CUSTOMUI14_PART] = ribbon.encode("utf-8")
+
+    rels = SafeET.fromstring(parts["_rels/.rels"])
+    entries: list[dict[str, str]] = []
+    ui_rel: dict[str, str] | None = None
+    for rel in rels.findall(f"{{{PKG_REL_NS}}}Relationship"):
+        attributes = dict(rel.attrib)
+        if attributes["Type"] in UI_REL_TYPES:
+            if ui_rel is None:
+                ui_rel = {"Id": attributes["Id"], "Type": UI_REL_TYPE, "Target": CUSTOMUI14_PART}
+                entries.append(ui_rel)
+            continue
+        entries.append(attributes)
+    if ui_rel is None:
+        used = {entry["Id"] for entry in entries}
+        number = 1
+        while f"rId{number}" in used:
+            number += 1
+        entries.append({"Id": f"rId{number}", "Type": UI_REL_TYPE, "Target": CUSTOMUI14_PART})
+    parts["_rels/.rels"] = _flat_xml(PKG_REL_NS, "Relationships", [("Relationship", entry) for entry in entries])
+
+    types = SafeET.fromstring(parts["[Content_Types].xml"])
+    children: list[tuple[str, dict[str, str]]] = []
+    for child in types:
+        local = child.tag.rpartition("}")[2]
+        attributes = dict(child.attrib)
+        if local == "Override" and attributes["PartName"].lstrip("/") not in parts:
+            continue
+        if local == "Override" and attributes["PartName"] == "/xl/workbook.xml":
+            attributes["ContentType"] = ADDIN_CONTENT_TYPE
+        children.append((local, attributes))
+    covered = {attributes.get("Extension", "").lower() for local, attributes in children if local == "Default"}
+    covered |= {attributes.get("PartName", "") for local, attributes in children if local == "Override"}
+    if "xml" not in covered and f"/{CUSTOMUI14_PART}" not in covered:
+        children.append(("Override", {"PartName": f"/{CUSTOMUI14_PART}", "ContentType": "application/xml"}))
+    parts["[Content_Types].xml"] = _flat_xml(CT_NS, "Types", children)
+    return parts
+
+
+def _enable_config_sheet(parts: dict[str, bytes]) -> dict[str, bytes]:
+    """Rename the template's disabled `_myaddin.conf` sheet to the name xlwings' VBA looks up."""
+    workbook = parts["xl/workbook.xml"].decode("utf-8")
+    old = f"name={quoteattr(TEMPLATE_CONFIG_SHEET)}"
+    if workbook.count(old) != 1:
+        raise AddinError(f"xlwings 模板中找不到配置表 {TEMPLATE_CONFIG_SHEET}。")
+    parts["xl/workbook.xml"] = workbook.replace(old, f"name={quoteattr(CONFIG_SHEET)}").encode("utf-8")
+    return parts
+
+
+def _set_core_properties(core: bytes) -> bytes:
+    """Give the add-in the title and description Excel shows in its Add-ins dialog."""
+    text = core.decode("utf-8")
+    for tag, value in (("dc:title", ADDIN_TITLE), ("dc:description", ADDIN_DESCRIPTION)):
+        text, count = re.subn(rf"<{tag}\s*/>|<{tag}>[^<]*</{tag}>", f"<{tag}>{escape(value)}</{tag}>", text)
+        if count != 1:
+            raise AddinError(f"docProps/core.xml 中没有唯一的 {tag}。")
+    return text.encode("utf-8")
+
+
+def _flat_xml(namespace: str, root: str, children: list[tuple[str, dict[str, str]]]) -> bytes:
+    """A one-level package XML part (.rels, [Content_Types].xml) written the way Office writes it."""
+    body = "".join(
+        f"<{tag} " + " ".join(f"{name}={quoteattr(value)}" for name, value in attributes.items()) + "/>"
+        for tag, attributes in children
+    )
+    declaration = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n'
+    return f"{declaration}<{root} xmlns={quoteattr(namespace)}>{body}</{root}>".encode()
+
+
+def _read_parts(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as package:
+        return {info.filename: package.read(info) for info in package.infolist() if not info.is_dir()}
+
+
+def _pack(parts: Mapping[str, bytes]) -> bytes:
+    """Zip the parts uncompressed in a fixed order with fixed metadata, so equal parts give equal bytes."""
+    order = sorted(parts, key=lambda name: (name != "[Content_Types].xml", name != "_rels/.rels", name))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as package:
+        for name in order:
+            info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
+            info.compress_type = zipfile.ZIP_STORED
+            info.create_system = 0
+            info.external_attr = 0
+            package.writestr(info, parts[name])
+    return buffer.getvalue()
+
+
+def _atomic_write(target: Path, data: bytes) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(f".{target.name}.tmp")
+    temporary.write_bytes(data)
+    os.replace(temporary, target)
+
+
+def _write_if_changed(path: Path, data: bytes) -> None:
+    if not path.exists() or path.read_bytes() != data:
+        _atomic_write(path, data)
+
+
+# --- the xlwings config sheet -------------------------------------------------------------------------------
+
+
+def read_config(xlam: Path) -> dict[str, str]:
+    """The settings on the add-in's `ducha.conf` sheet, key → value ("" when empty)."""
+    parts = _read_parts(Path(xlam))
+    sheet = SafeET.fromstring(parts[_config_sheet_part(parts)])
+    strings = _shared_strings(parts)
+    values: dict[int, dict[str, str]] = {}
+    for cell in sheet.iter(f"{{{MAIN_NS}}}c"):
+        column, row = _split_ref(cell.get("r", ""))
+        values.setdefault(row, {})[column] = _cell_text(cell, strings)
+    return {cells["A"]: cells.get("B", "") for _, cells in sorted(values.items()) if cells.get("A")}
+
+
+def set_interpreter(xlam: Path, python_exe: str) -> None:
+    """Write `python_exe` as the add-in's Interpreter_Win setting (the Python that RunPython starts)."""
+    set_config(xlam, INTERPRETER_KEY, python_exe)
+
+
+def set_config(xlam: Path, key: str, value: str) -> None:
+    """Set an existing key on the add-in's config sheet; the VBA project is left byte for byte."""
+    xlam = Path(xlam)
+    parts = _read_parts(xlam)
+    part = _config_sheet_part(parts)
+    sheet_xml = parts[part].decode("utf-8")
+    strings = _shared_strings(parts)
+    rows = {
+        _split_ref(cell.get("r", ""))[1]: _cell_text(cell, strings)
+        for cell in SafeET.fromstring(parts[part]).iter(f"{{{MAIN_NS}}}c")
+        if _split_ref(cell.get("r", ""))[0] == "A"
+    }
+    matches = [row for row, name in rows.items() if name.upper() == key.upper()]
+    if not matches:
+        raise AddinError(f"加载项的配置表 {CONFIG_SHEET} 中没有设置项 {key}。")
+    parts[part] = _set_row_value(sheet_xml, matches[0], value).encode("utf-8")
+    SafeET.fromstring(parts[part])
+    _atomic_write(xlam, _pack(parts))
+
+
+def _set_row_value(sheet_xml: str, row: int, value: str) -> str:
+    """Put `value` into column B of `row` as an inline string; the rest of the sheet XML is kept as written."""
+    row_pattern = re.compile(rf'<row\b[^>]*\br="{row}"[^>]*?(?:/>|>.*?</row>)', re.DOTALL)
+    found = row_pattern.search(sheet_xml)
+    if found is None:
+        raise AddinError(f"配置表中找不到第 {row} 行。")
+    row_xml = re.sub(rf'<c\b[^>]*\br="B{row}"[^>]*?(?:/>|>.*?</c>)', "", found.group(0), flags=re.DOTALL)
+    if value:
+        space = ' xml:space="preserve"' if value != value.strip() else ""
+        cell = f'<c r="B{row}" s="1" t="inlineStr"><is><t{space}>{escape(value)}</t></is></c>'
+        a_cell = re.search(rf'<c\b[^>]*\br="A{row}"[^>]*?(?:/>|>.*?</c>)', row_xml, re.DOTALL)
+        if a_cell is None:
+            raise AddinError(f"配置表第 {row} 行没有设置项名称。")
+        row_xml = row_xml[: a_cell.end()] + cell + row_xml[a_cell.end():]
+    columns = [_column_number(letters) for letters in re.findall(rf'<c\b[^>]*\br="([A-Z]+){row}"', row_xml)]
+    if columns:
+        row_xml = re.sub(r'\bspans="\d+:\d+"', f'spans="{min(columns)}:{max(columns)}"', row_xml, count=1)
+    return sheet_xml[: found.start()] + row_xml + sheet_xml[found.end():]
+
+
+def _column_number(letters: str) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + ord(letter) - ord("A") + 1
+    return number
+
+
+def _config_sheet_part(parts: Mapping[str, bytes]) -> str:
+    workbook = SafeET.fromstring(parts["xl/workbook.xml"])
+    rel_id = next(
+        (sheet.get(f"{{{DOC_REL_NS}}}id") for sheet in workbook.iter(f"{{{MAIN_NS}}}sheet")
+         if sheet.get("name") == CONFIG_SHEET),
+        None,
+    )
+    if rel_id is None:
+        raise AddinError(f"这不是督查助手加载项：没有配置表 {CONFIG_SHEET}。")
+    rels = SafeET.fromstring(parts["xl/_rels/workbook.xml.rels"])
+    for rel in rels.iter(f"{{{PKG_REL_NS}}}Relationship"):
+        if rel.get("Id") == rel_id:
+            target = rel.get("Target", "")
+            return target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+    raise AddinError(f"配置表 {CONFIG_SHEET} 的关系 {rel_id} 不存在。")
+
+
+def _shared_strings(parts: Mapping[str, bytes]) -> list[str]:
+    if "xl/sharedStrings.xml" not in parts:
+        return []
+    table = SafeET.fromstring(parts["xl/sharedStrings.xml"])
+    return ["".join(t.text or "" for t in item.iter(f"{{{MAIN_NS}}}t")) for item in table.iter(f"{{{MAIN_NS}}}si")]
+
+
+def _cell_text(cell: Element, strings: list[str]) -> str:
+    kind = cell.get("t")
+    if kind == "inlineStr":
+        return "".join(t.text or "" for t in cell.iter(f"{{{MAIN_NS}}}t"))
+    value = cell.find(f"{{{MAIN_NS}}}v")
+    if value is None or value.text is None:
+        return ""
+    if kind == "s":
+        return strings[int(value.text)]
+    if kind == "b":
+        return "TRUE" if value.text == "1" else "FALSE"
+    return value.text
+
+
+def _split_ref(ref: str) -> tuple[str, int]:
+    match = re.fullmatch(r"([A-Z]+)(\d+)", ref)
+    return (match.group(1), int(match.group(2))) if match else ("", 0)
+
+
+# --- install / uninstall (Windows) ---------------------------------------------------------------------------
+
+OFFICE_KEY = r"Software\Microsoft\Office"
+
+
+def addins_folder() -> Path:
+    """Excel's per-user add-in folder, %APPDATA%\\Microsoft\\AddIns."""
+    return Path(os.environ.get("APPDATA", Path.home() / "AppData" / "Roaming")) / "Microsoft" / "AddIns"
+
+
+def install_addin(source: Path | None = None, python_exe: str | None = None) -> AddinResult:
+    """Copy the add-in to Excel's AddIns folder, point it at this Python and load it at every Excel start."""
+    python_exe = python_exe or sys.executable
+    if sys.platform != "win32":
+        what = (f"把 {ADDIN_FILENAME} 复制到 %APPDATA%\\Microsoft\\AddIns，"
+                f"在其配置表 {CONFIG_SHEET} 中把 {INTERPRETER_KEY} 设为 {python_exe}，"
+                f"并在注册表 HKCU\\{OFFICE_KEY}\\<版本>\\Excel\\Options 中登记 OPEN 项，使 Excel 每次启动时加载它")
+        return AddinResult(False, _windows_only("安装", what))
+    source = Path(source) if source else ADDIN_DIR / ADDIN_FILENAME
+    if not source.is_file():
+        return AddinResult(False, f"找不到加载项文件 {source}。请先运行 ducha addin build。")
+    if _excel_running():
+        return AddinResult(False, "Excel 正在运行。请保存并关闭所有 Excel 窗口后再安装"
+                                  "（否则 Excel 退出时会覆盖加载项登记）。")
+    target = addins_folder() / ADDIN_FILENAME
+    staged = target.with_name(f".{target.name}.new")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, staged)
+        set_interpreter(staged, python_exe)
+        os.replace(staged, target)
+    except PermissionError:
+        staged.unlink(missing_ok=True)
+        return AddinResult(False, f"无法写入 {target}：文件被占用。请关闭 Excel 后重试。", target)
+    keys = _register(target)
+    return AddinResult(True, f"已安装督查助手：{target}\n"
+                             f"Python：{python_exe}\n"
+                             f"已在注册表登记：{'、'.join(keys)}\n"
+                             f"请重新打开 Excel，功能区会出现「{TAB_LABEL}」选项卡。", target)
+
+
+def uninstall_addin() -> AddinResult:
+    """Stop Excel loading the add-in and delete it from the AddIns folder."""
+    if sys.platform != "win32":
+        what = (f"从注册表 HKCU\\{OFFICE_KEY}\\<版本>\\Excel\\Options 中移除督查助手的 OPEN 项，"
+                f"并删除 %APPDATA%\\Microsoft\\AddIns\\{ADDIN_FILENAME}")
+        return AddinResult(False, _windows_only("卸载", what))
+    if _excel_running():
+        return AddinResult(False, "Excel 正在运行。请保存并关闭所有 Excel 窗口后再卸载。")
+    target = addins_folder() / ADDIN_FILENAME
+    keys = _unregister(target)
+    try:
+        target.unlink(missing_ok=True)
+    except PermissionError:
+        return AddinResult(False, f"无法删除 {target}：文件被占用。请关闭 Excel 后重试。", target)
+    registered = f"已从注册表移除：{'、'.join(keys)}" if keys else "注册表中没有督查助手的登记"
+    return AddinResult(True, f"已卸载督查助手（{target}）；{registered}。", target)
+
+
+def _windows_only(action: str, what: str) -> str:
+    return f"{action}加载项只能在 Windows 上进行（会{what}）。当前系统是 {sys.platform}，没有做任何更改。"
+
+
+def next_open_entry(values: Mapping[str, str], addin_path: str) -> tuple[str, str] | None:
+    """The OPENn value to add so Excel loads `addin_path`, or None when it is already registered."""
+    name = Path(addin_path).name.casefold()
+    for data in values.values():
+        if name in str(data).casefold():
+            return None
+    slot = next(f"OPEN{n or ''}" for n in range(len(values) + 1) if f"OPEN{n or ''}" not in values)
+    return slot, f'"{addin_path}"'
+
+
+def renumbered_open_entries(values: Mapping[str, str], addin_path: str) -> dict[str, str]:
+    """The OPENn values left once `addin_path` is removed, renumbered OPEN, OPEN1, ... without gaps."""
+    name = Path(addin_path).name.casefold()
+
+    def index(key: str) -> int:
+        return int(key[4:] or 0)
+
+    kept = [values[key] for key in sorted(values, key=index) if name not in str(values[key]).casefold()]
+    return {f"OPEN{n or ''}": data for n, data in enumerate(kept)}
+
+
+def _excel_running() -> bool:
+    try:
+        listing = subprocess.run(["tasklist", "/FI", "IMAGENAME eq EXCEL.EXE", "/NH"],
+                                 capture_output=True, text=True, timeout=30, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return "excel.exe" in listing.stdout.casefold()
+
+
+def _options_keys() -> list[str]:
+    """HKCU Excel\\Options keys of every installed Office version (16.0 when Excel has never run)."""
+    import winreg
+
+    versions: list[str] = []
+    try:
+        with winreg.OpenKey(winreg.HKEY_CURRENT_USER, OFFICE_KEY) as office:
+            index = 0
+            while True:
+                try:
+                    name = winreg.EnumKey(office, index)
+                except OSError:
+                    break
+                index += 1
+                if re.fullmatch(r"\d+\.0", name):
+                    try:
+                        winreg.OpenKey(office, rf"{name}\Excel").Close()
+                    except OSError:
+                        continue
+                    versions.append(name)
+    except OSError:
+        pass
+    versions.sort(key=float)
+    return [rf"{OFFICE_KEY}\{version}\Excel\Options" for version in versions or ["16.0"]]
+
+
+def _open_values(key: winreg.HKEYType) -> dict[str, str]:
+    import winreg
+
+    values: dict[str, str] = {}
+    index = 0
+    while True:
+        try:
+            name, data, _ = winreg.EnumValue(key, index)
+        except OSError:
+            return values
+        index += 1
+        if re.fullmatch(r"OPEN\d*", name, re.IGNORECASE):
+            values[name.upper()] = str(data)
+
+
+def _register(target: Path) -> list[str]:
+    import winreg
+
+    written: list[str] = []
+    for path in _options_keys():
+        with winreg.CreateKeyEx(winreg.HKEY_CURRENT_USER, path, 0, winreg.KEY_READ | winreg.KEY_WRITE) as key:
+            entry = next_open_entry(_open_values(key), str(target))
+            if entry is not None:
+                winreg.SetValueEx(key, entry[0], 0, winreg.REG_SZ, entry[1])
+            written.append(rf"{path}\{entry[0] if entry else '（已登记）'}")
+    return written
+
+
+def _unregister(target: Path) -> list[str]:
+    import winreg
+
+    removed: list[str] = []
+    for path in _options_keys():
+        try:
+            key = winreg.OpenKey(winreg.HKEY_CURRENT_USER, path, 0, winreg.KEY_READ | winreg.KEY_WRITE)
+        except OSError:
+            continue
+        with key:
+            before = _open_values(key)
+            after = renumbered_open_entries(before, str(target))
+            if after == before:
+                continue
+            for name in before:
+                if name not in after:
+                    winreg.DeleteValue(key, name)
+            for name, data in after.items():
+                winreg.SetValueEx(key, name, 0, winreg.REG_SZ, data)
+            removed.append(path)
+    return removed
