@@ -241,7 +241,7 @@ def display_value(value: Any, limit: int = 60) -> str:
     """A cell value as a short string for messages."""
     if value is None:
         return ""
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e20:
         text = str(int(value))
     else:
         text = str(value)
