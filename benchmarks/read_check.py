@@ -18,10 +18,9 @@ from openpyxl import Workbook
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from markdown_workbook import household, make_id, valid_sheets  # noqa: E402
-
-from ducha.pipeline import run_check  # noqa: E402
-from ducha.schema import HOUSEHOLDS  # noqa: E402
+from ducha.pipeline import run_check
+from ducha.schema import HOUSEHOLDS
+from markdown_workbook import household, make_id, valid_sheets
 
 GOAL = 1.5
 

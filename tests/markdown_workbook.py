@@ -79,7 +79,8 @@ def _form(sheet: Sheet, values: dict[str, Any], sources: bool = False) -> list[l
     rows: list[list[Any]] = [["项目", "填写内容", "数据来源"] if sources else ["项目", "填写内容"]]
     for f in sheet.fields:
         value = values.get(f.header)
-        rows.append([f.label(), value, "县扶贫办报表" if sources and value is not None else None][: 3 if sources else 2])
+        source = "县扶贫办报表" if sources and value is not None else None
+        rows.append([f.label(), value, source][: 3 if sources else 2])
     return rows
 
 

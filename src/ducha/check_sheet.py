@@ -6,11 +6,11 @@ from collections import defaultdict
 
 from .checks import Completeness
 from .findings import SEVERITY_ORDER, Finding, Severity, count_by_severity
-from .outputplan import SEVERITY_STYLE, GeneratedSheet, Link, Mark, OutputPlan, Style
+from .outputplan import SEVERITY_STYLE, GeneratedSheet, Link, Mark, OutputPlan, Style, wrapped_height
 from .schema import CHECK_RESULTS_SHEET
 
 FINDING_HEADERS = ["序号", "严重程度", "工作表", "单元格", "字段", "填写内容", "问题说明及修改方法", "代码"]
-FINDING_WIDTHS = [6, 9, 12, 9, 18, 22, 70, 22]
+FINDING_WIDTHS = [9, 9, 14, 16, 18, 22, 70, 22]
 
 
 def check_results_sheet(findings: list[Finding], per_sheet: list[Completeness], per_village: list[Completeness],
@@ -19,24 +19,28 @@ def check_results_sheet(findings: list[Finding], per_sheet: list[Completeness], 
     counts = count_by_severity(findings)
     rows: list[list[object]] = [[title], []]
     styles: list[tuple[str, Style]] = [("A1:H1", Style.TITLE)]
-    rows.append(["问题统计", f"错误 {counts[Severity.ERROR]} 个", f"警告 {counts[Severity.WARNING]} 个",
+    rows.append(["问题统计", "", f"错误 {counts[Severity.ERROR]} 个", f"警告 {counts[Severity.WARNING]} 个",
                  f"提示 {counts[Severity.INFO]} 个"])
     styles.append((f"A{len(rows)}", Style.HEADER))
-    rows.append(["完整率", "范围", "已填/应填", "完整率"])
-    styles.append((f"A{len(rows)}:D{len(rows)}", Style.HEADER))
+    rows.append(["完整率", "", "范围", "已填/应填", "完整率"])
+    styles.append((f"A{len(rows)}:E{len(rows)}", Style.HEADER))
     for label, items in (("按工作表", per_sheet), ("按村", per_village)):
         for item in items:
-            rows.append([label, item.scope, item.text(), item.ratio if item.ratio is not None else "无应填项"])
-            styles.append((f"D{len(rows)}", Style.PERCENT))
+            rows.append([label, "", item.scope, f"{item.answered}/{item.required}",
+                         item.ratio if item.ratio is not None else "无应填项"])
+            styles.append((f"E{len(rows)}", Style.PERCENT))
     rows.append([])
     header_row = len(rows) + 1
     rows.append(list(FINDING_HEADERS))
     styles.append((f"A{header_row}:H{header_row}", Style.HEADER))
     links: list[Link] = []
+    heights: dict[int, float] = {}
     for n, f in enumerate(findings, start=1):
         rows.append([n, f.severity.value, f.sheet, f.cell, f.field, f.value, f.message, f.code])
         r = len(rows)
         styles.append((f"B{r}", SEVERITY_STYLE[f.severity]))
+        styles.append((f"G{r}", Style.NOTE))
+        heights[r] = wrapped_height(f.message, FINDING_WIDTHS[6])
         if f.cell:
             links.append(Link(cell=f"D{r}", sheet=f.sheet, target=f.cell))
     if not findings:
@@ -45,6 +49,7 @@ def check_results_sheet(findings: list[Finding], per_sheet: list[Completeness], 
         name=CHECK_RESULTS_SHEET,
         rows=rows,
         column_widths=FINDING_WIDTHS,
+        row_heights=heights,
         freeze=f"A{header_row + 1}",
         styles=styles,
         links=links,

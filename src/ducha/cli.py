@@ -79,7 +79,8 @@ def _print_summary(result: CheckResult, output: Path | None) -> None:
     console = _console()
     counts = count_by_severity(result.findings)
     console.print(f"[bold]{result.title()}[/bold]")
-    console.print(f"错误 {counts[Severity.ERROR]} 个，警告 {counts[Severity.WARNING]} 个，提示 {counts[Severity.INFO]} 个")
+    console.print(f"错误 {counts[Severity.ERROR]} 个，警告 {counts[Severity.WARNING]} 个，"
+                  f"提示 {counts[Severity.INFO]} 个")
     table = Table(title="完整率（已填/应填）", show_lines=False)
     table.add_column("范围")
     table.add_column("完整率", justify="right")
@@ -144,10 +145,12 @@ def _add_output_options(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ducha", description="精准扶贫专题督查：检查、评分、跟进（与 Excel 功能区按钮相同）")
+    parser = argparse.ArgumentParser(prog="ducha",
+                                     description="精准扶贫专题督查：检查、评分、跟进（与 Excel 功能区按钮相同）")
     parser.add_argument("--version", action="version", version=f"ducha {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="命令")
-    sub.add_parser("schema", help="以 JSON 打印工作簿结构（工作表、列、类型、选项、规则）").set_defaults(func=cmd_schema)
+    p = sub.add_parser("schema", help="以 JSON 打印工作簿结构（工作表、列、类型、选项、规则）")
+    p.set_defaults(func=cmd_schema)
     p = sub.add_parser("template", help="生成空白督查工作簿")
     p.add_argument("--out", help="输出路径或目录")
     p.set_defaults(func=cmd_template)

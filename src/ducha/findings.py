@@ -59,7 +59,8 @@ class Code(Enum):
                    "工作表「{sheet}」没有填写任何数据行。{hint}",
                    "sheet {sheet} has no data rows")
     TOO_LARGE = ("too-large", Severity.ERROR,
-                 "工作表「{sheet}」有 {rows} 行 × {columns} 列，超出可处理的范围（{limit}）。请删除多余的空行空列后再试。",
+                 "工作表「{sheet}」有 {rows} 行 × {columns} 列，超出可处理的范围（{limit}）。"
+                 "请删除多余的空行空列后再试。",
                  "sheet too large")
     MERGED_CELLS = ("merged-cells", Severity.WARNING,
                     "数据区有合并单元格 {value}，合并后只有左上角单元格有值。请取消合并并逐行填写。",
@@ -117,7 +118,8 @@ class Code(Enum):
 
     # --- identifiers ---
     ID_STORED_AS_NUMBER = ("id-stored-as-number", Severity.ERROR,
-                           "身份证号被保存成了数字（{value}），Excel 已丢失末几位。请把该列设为“文本”格式，再重新输入完整号码。",
+                           "身份证号被保存成了数字（{value}），Excel 已丢失末几位。"
+                           "请把该列设为“文本”格式，再重新输入完整号码。",
                            "ID number stored as a number; digits were lost")
     ID_LENGTH = ("id-length", Severity.ERROR,
                  "身份证号「{value}」有 {length} 位，应为 18 位。请核对户口簿重新填写。",
@@ -147,7 +149,8 @@ class Code(Enum):
     # --- consistency within a record ---
     INCOME_INCONSISTENT = ("income-inconsistent", Severity.WARNING,
                            "年人均纯收入 {value} 元与分项收入算出的 {expected} 元不一致"
-                           "（家庭纯收入 = 工资性 + 家庭经营性 + 转移性 + 财产性 − 生产经营费用，再除以家庭人口）。请核实。",
+                           "（家庭纯收入 = 工资性 + 家庭经营性 + 转移性 + 财产性 − 生产经营费用，"
+                           "再除以家庭人口）。请核实。",
                            "income per head {value} differs from components ({expected})")
     EXIT_YEAR_FUTURE = ("exit-year-future", Severity.ERROR,
                         "脱贫年度 {value} 晚于督查年度 {year}。请核实。",
@@ -176,7 +179,8 @@ class Code(Enum):
                                 "「{value}」在「抽样」表中登记了两次（另见 {other}）。请删除重复行。",
                                 "village listed twice in the sample")
     SAMPLE_HOUSEHOLD_COUNT = ("sample-household-count", Severity.ERROR,
-                              "「{value}」的{household_type}有 {count} 户，方案要求 {expected} 户。请补齐或删除多余的户。",
+                              "「{value}」的{household_type}有 {count} 户，方案要求 {expected} 户。"
+                              "请补齐或删除多余的户。",
                               "{value}: {count} {household_type}, expected {expected}")
     SAMPLE_INTERVIEW_COUNT = ("sample-interview-count", Severity.ERROR,
                               "「{value}」的{kind}有 {count} 人，方案要求不少于 {expected} 人。请补充记录。",
@@ -241,10 +245,8 @@ def display_value(value: Any, limit: int = 60) -> str:
     """A cell value as a short string for messages."""
     if value is None:
         return ""
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e20:
-        text = str(int(value))
-    else:
-        text = str(value)
+    integral = isinstance(value, float) and value.is_integer() and abs(value) < 1e20
+    text = str(int(value)) if integral else str(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

@@ -72,6 +72,7 @@ class GeneratedSheet:
     name: str
     rows: list[list[Any]]
     column_widths: list[float] = field(default_factory=list)
+    row_heights: dict[int, float] = field(default_factory=dict)  # 1-based row -> points, for wrapped text
     freeze: str | None = None
     styles: list[tuple[str, Style]] = field(default_factory=list)  # (A1 range, style)
     links: list[Link] = field(default_factory=list)
@@ -81,6 +82,16 @@ class GeneratedSheet:
     landscape: bool = True
     tab_color: str = "C00000"
     position: int | None = None  # sheet index; None = after the input sheets
+
+
+LINE_HEIGHT = 15.0
+
+
+def wrapped_height(text: str, width: float) -> float:
+    """Row height (points) for `text` wrapped in a column `width` characters wide (a CJK character is 2)."""
+    units = sum(2 if ord(c) > 0x2E80 else 1 for c in text)
+    lines = max(1, -(-units // max(int(width * 1.1), 1)))
+    return LINE_HEIGHT * lines
 
 
 @dataclass(frozen=True)

@@ -69,6 +69,8 @@ def _write_sheet(wb: Workbook, spec: GeneratedSheet, default_position: int) -> W
         ws.append(row)
     for i, width in enumerate(spec.column_widths, start=1):
         ws.column_dimensions[get_column_letter(i)].width = width
+    for row, height in spec.row_heights.items():
+        ws.row_dimensions[row].height = height
     for ref, style in spec.styles:
         _apply_style(_cells(ws, ref), style)
     for link in spec.links:
@@ -101,8 +103,8 @@ def _bar_chart(ws: Worksheet, spec: BarChart) -> XlBarChart:
     chart.x_axis.title = spec.x_title
     min_col, min_row, max_col, max_row = range_boundaries(spec.categories)
     for title_cell, values in spec.series:
-        v_min_col, v_min_row, v_max_col, v_max_row = range_boundaries(values)
-        t_col, t_row, _, _ = range_boundaries(title_cell)
+        v_min_col, _, v_max_col, v_max_row = range_boundaries(values)
+        _, t_row, _, _ = range_boundaries(title_cell)
         ref = Reference(ws, min_col=v_min_col, min_row=t_row, max_col=v_max_col, max_row=v_max_row)
         chart.add_data(ref, titles_from_data=True)
     chart.set_categories(Reference(ws, min_col=min_col, min_row=min_row, max_col=max_col, max_row=max_row))
