@@ -134,7 +134,7 @@ def _missing(sheet: Sheet, records: list[dict[str, Any]], key_item: str) -> list
 
     def needed(f: Field, r: dict[str, Any]) -> bool:
         applies = f.when is None or r.get(f.when.field) in f.when.values
-        return applies and (f.required or f.key_item == key_item)
+        return applies and f.needed_for(key_item)
 
     letters = {f.key: openpyxl.utils.get_column_letter(i) for i, f in enumerate(sheet.fields, start=1)}
     return [(sheet.name, f"{letters[f.key]}{r['_row']}") for r in records for f in sheet.fields
@@ -150,7 +150,7 @@ def test_every_needed_field_is_filled_except_the_planted_gaps(book: CalamineWork
     for sheet in (schema.BASIC, schema.COUNTY):
         form = _form(book, sheet)
         missing += [(sheet.name, f"B{FORM_FIRST_ROW + i}") for i, f in enumerate(sheet.fields)
-                    if (f.required or f.key_item == key_item) and form[f.key][0] is None]
+                    if f.needed_for(key_item) and form[f.key][0] is None]
     assert sorted(missing) == sorted(_planted(Code.REQUIRED_IF_MISSING))
 
 
@@ -220,8 +220,8 @@ def test_other_key_items_fill_their_fields(key_item: str, tmp_path: Path) -> Non
     path = write_demo_workbook(tmp_path / "demo.xlsx", seed=3, month="2020-06", key_item=key_item)
     book = CalamineWorkbook.from_path(str(path))
     county = _form(book, schema.COUNTY)
-    assert all(county[f.key][0] is not None for f in schema.COUNTY.fields if f.key_item == key_item)
-    assert all(county[f.key][0] is None for f in schema.COUNTY.fields if f.key_item not in ("", key_item))
+    assert all(county[f.key][0] is not None for f in schema.COUNTY.fields if key_item in f.key_items)
+    assert all(county[f.key][0] is None for f in schema.COUNTY.fields if f.key_items and key_item not in f.key_items)
     assert _missing(schema.VILLAGES, _records(book, schema.VILLAGES), key_item) == []
 
 

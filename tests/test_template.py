@@ -127,8 +127,8 @@ def test_form_sheet_has_one_labelled_row_per_field(book: openpyxl.Workbook, shee
         assert not ws.cell(row, FORM_VALUE_COLUMN).protection.locked
         assert ws.cell(row, 1).protection.locked
         explanation = ws.cell(row, len(form_headers(sheet))).value or ""
-        if field.key_item:
-            assert f"本月重点督查内容为「{field.key_item}」时必填" in explanation
+        if field.key_items:
+            assert f"本月重点督查内容为「{field.key_item_text()}」时必填" in explanation
         if sheet.has_source_column:
             assert not ws.cell(row, FORM_SOURCE_COLUMN).protection.locked
     assert ws.cell(FORM_FIRST_ROW + len(sheet.fields), 1).value is None

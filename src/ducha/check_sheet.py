@@ -6,7 +6,7 @@ from collections import defaultdict
 
 from .checks import Completeness
 from .findings import SEVERITY_ORDER, Finding, Severity, count_by_severity
-from .outputplan import SEVERITY_STYLE, GeneratedSheet, Link, Mark, OutputPlan, Style, wrapped_height
+from .outputplan import SEVERITY_STYLE, GeneratedSheet, Link, Mark, OutputPlan, Style, auto_row_heights
 from .schema import CHECK_RESULTS_SHEET
 
 FINDING_HEADERS = ["序号", "严重程度", "工作表", "单元格", "字段", "填写内容", "问题说明及修改方法", "代码"]
@@ -34,29 +34,29 @@ def check_results_sheet(findings: list[Finding], per_sheet: list[Completeness], 
     rows.append(list(FINDING_HEADERS))
     styles.append((f"A{header_row}:H{header_row}", Style.HEADER))
     links: list[Link] = []
-    heights: dict[int, float] = {}
     for n, f in enumerate(findings, start=1):
         rows.append([n, f.severity.value, f.sheet, f.cell, f.field, f.value, f.message, f.code])
         r = len(rows)
         styles.append((f"B{r}", SEVERITY_STYLE[f.severity]))
         styles.append((f"G{r}", Style.NOTE))
-        heights[r] = wrapped_height(f.message, FINDING_WIDTHS[6])
         if f.cell:
             links.append(Link(cell=f"D{r}", sheet=f.sheet, target=f.cell))
     if not findings:
         rows.append(["", "", "", "", "", "", "未发现问题。", ""])
-    return GeneratedSheet(
+    sheet = GeneratedSheet(
         name=CHECK_RESULTS_SHEET,
         rows=rows,
         column_widths=FINDING_WIDTHS,
-        row_heights=heights,
         freeze=f"A{header_row + 1}",
         styles=styles,
         links=links,
         auto_filter=f"A{header_row}:H{max(len(rows), header_row)}",
         tab_color="C00000" if counts[Severity.ERROR] else "00B050",
         position=0,
+        print_title_rows=f"{header_row}:{header_row}",
     )
+    sheet.row_heights = auto_row_heights(sheet)
+    return sheet
 
 
 def marks_for(findings: list[Finding]) -> list[Mark]:

@@ -81,7 +81,6 @@ def check_workbook(parsed: ParsedWorkbook) -> list[Finding]:
     _check_duplicates(households, out)
     _check_income(households, out)
     _check_exit_years(parsed, households, out)
-    _check_recognition(households, out)
     sampled = _check_sampling(parsed.tables["sampling"], out)
     if sampled:
         for key in ("households", "villages", "interviews"):
@@ -152,12 +151,6 @@ def _check_exit_years(parsed: ParsedWorkbook, households: ParsedTable, out: _Col
         late = (kinds == HOUSEHOLD_EXITED) & (exit_years > year)
     for i in np.flatnonzero(late):
         out.at(Code.EXIT_YEAR_FUTURE, households, "exit_year", i, year=year)
-
-
-def _check_recognition(households: ParsedTable, out: _Collector) -> None:
-    reasons = pd.Series(households.values["non_recognition_reason"], dtype=object).notna().to_numpy()
-    for i in np.flatnonzero((households.values["recognition"] == "认可") & reasons):
-        out.at(Code.REASON_WITHOUT_DISSENT, households, "non_recognition_reason", i)
 
 
 def _check_sampling(sampling: ParsedTable, out: _Collector) -> dict[VillageKey, int]:
@@ -276,7 +269,7 @@ class Completeness:
 
 def _form_completeness(sheet: Sheet, values: dict[str, Any], cells: dict[str, str], key_item: str | None,
                        name: str) -> Completeness:
-    required = [f for f in sheet.fields if f.required or (f.key_item and f.key_item == key_item)]
+    required = [f for f in sheet.fields if f.needed_for(key_item)]
     answered = sum(1 for f in required if values.get(f.key) is not None)
     return Completeness(name, answered, len(required))
 

@@ -401,7 +401,7 @@ def _household_note(slot: Slot) -> str | None:
 
 def _applies(field: Field, record: dict[str, Any], key_item: str) -> bool:
     """A field is filled when its condition holds and it is not another month's N item."""
-    if field.key_item and field.key_item != key_item and not field.required:
+    if field.key_items and key_item not in field.key_items and not field.required:
         return False
     return field.when is None or record.get(field.when.field) in field.when.values
 

@@ -164,10 +164,6 @@ class Code(Enum):
     PART_EXCEEDS_WHOLE = ("part-exceeds-whole", Severity.WARNING,
                           "「{field}」{value} 大于「{whole}」{total}。请核实两个数。",
                           "{field} exceeds {whole}")
-    REASON_WITHOUT_DISSENT = ("reason-without-dissent", Severity.INFO,
-                              "群众认可为“认可”，但填写了不认可原因。请核实。",
-                              "non-recognition reason given for a household that recognises")
-
     # --- the sample as the plan prescribes it ---
     SAMPLE_TOWNSHIP_COUNT = ("sample-township-count", Severity.ERROR,
                              "抽样乡镇应为 2 个，「抽样」表中有 {value} 个。请按方案随机抽取 2 个有脱贫任务的乡镇。",

@@ -186,6 +186,8 @@ def to_year(raw: Any, f: Field) -> Converted:
 
 def excel_serial_to_date(serial: float) -> dt.date | None:
     """An Excel (1900 system) serial day number as a date; None for 0, negatives and the fictitious 1900-02-29."""
+    if not math.isfinite(serial):
+        return None
     day = int(serial)
     if not 1 <= day < 2958466 or day == 60:
         return None

@@ -6,9 +6,12 @@ each apply it. Nothing here touches a file or Excel.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
+
+from openpyxl.utils import range_boundaries
 
 from .findings import Severity
 
@@ -65,6 +68,16 @@ class BarChart:
     x_title: str = ""
 
 
+@dataclass(frozen=True)
+class Conditional:
+    """A conditional colour on a generated sheet: `style` where `formula` (relative to the range's top-left cell)
+    is true."""
+
+    range: str
+    formula: str
+    style: Style
+
+
 @dataclass
 class GeneratedSheet:
     """A sheet ducha owns: recreated on every run. Strings starting with '=' are formulas."""
@@ -78,20 +91,40 @@ class GeneratedSheet:
     links: list[Link] = field(default_factory=list)
     merges: list[str] = field(default_factory=list)
     charts: list[BarChart] = field(default_factory=list)
+    conditional: list[Conditional] = field(default_factory=list)
     auto_filter: str | None = None
+    print_title_rows: str | None = None  # e.g. "1:2", repeated on every printed page
     landscape: bool = True
     tab_color: str = "C00000"
     position: int | None = None  # sheet index; None = after the input sheets
 
 
-LINE_HEIGHT = 15.0
+LINE_HEIGHT = 15.0  # points per line of wrapped text
 
 
-def wrapped_height(text: str, width: float) -> float:
-    """Row height (points) for `text` wrapped in a column `width` characters wide (a CJK character is 2)."""
-    units = sum(2 if ord(c) > 0x2E80 else 1 for c in text)
-    lines = max(1, -(-units // max(int(width * 1.1), 1)))
-    return LINE_HEIGHT * lines
+def text_width(text: str) -> int:
+    """Width in Excel character units: CJK characters count double."""
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+
+
+def auto_row_heights(sheet: GeneratedSheet) -> dict[int, float]:
+    """Heights of rows whose wrapped (note or header) cells need more than one line; merged rows are left alone."""
+    merged = {row for ref in sheet.merges for row, _ in _cells_of(ref)}
+    lines: dict[int, int] = {}
+    wrapped = {cell for ref, style in sheet.styles if style in (Style.NOTE, Style.HEADER) for cell in _cells_of(ref)}
+    for row, col in wrapped:
+        values = sheet.rows[row - 1] if row <= len(sheet.rows) and row not in merged else []
+        value = values[col - 1] if col <= min(len(values), len(sheet.column_widths)) else None
+        if isinstance(value, str) and not value.startswith("="):
+            width = max(sheet.column_widths[col - 1] - 1, 1)
+            lines[row] = max(lines.get(row, 1), math.ceil(text_width(value) / width))
+    return {row: n * LINE_HEIGHT for row, n in sorted(lines.items()) if n > 1}
+
+
+def _cells_of(ref: str) -> list[tuple[int, int]]:
+    """(row, column) of every cell of an A1 range."""
+    min_col, min_row, max_col, max_row = range_boundaries(ref)
+    return [(r, c) for r in range(min_row, max_row + 1) for c in range(min_col, max_col + 1)]
 
 
 @dataclass(frozen=True)

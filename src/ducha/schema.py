@@ -89,7 +89,14 @@ class Field:
     prompt: str = ""
     width: float = 12
     aliases: tuple[str, ...] = ()
-    key_item: str = ""  # required in the months whose 重点督查内容 (N item) is this one
+    key_items: tuple[str, ...] = ()  # required in the months whose 重点督查内容 (N item) is one of these
+
+    def needed_for(self, key_item: str | None) -> bool:
+        """Required this month: always, or because the month's N item needs it."""
+        return self.required or (key_item is not None and key_item in self.key_items)
+
+    def key_item_text(self) -> str:
+        return "」或「".join(self.key_items)
 
     def label(self) -> str:
         """The header as written in the template: unit in brackets, * for required."""
@@ -121,17 +128,21 @@ class Sheet:
         return {f.key: f.header for f in self.fields}
 
 
+def _items(key_item: str | tuple[str, ...]) -> tuple[str, ...]:
+    return (key_item,) if isinstance(key_item, str) and key_item else tuple(key_item)
+
+
 def _yes_no(key: str, header: str, *, required: bool = False, when: When | None = None,
-            na: bool = False, prompt: str = "", width: float = 10, key_item: str = "") -> Field:
+            na: bool = False, prompt: str = "", width: float = 10, key_item: str | tuple[str, ...] = "") -> Field:
     choices = (YES, NO, NOT_APPLICABLE) if na else (YES, NO)
     return Field(key, header, FieldType.YES_NO, required=required, when=when, choices=choices,
-                 prompt=prompt, width=width, key_item=key_item)
+                 prompt=prompt, width=width, key_items=_items(key_item))
 
 
 def _count(key: str, header: str, *, unit: str, required: bool = False, prompt: str = "",
-           when: When | None = None, maximum: float | None = None, key_item: str = "") -> Field:
+           when: When | None = None, maximum: float | None = None, key_item: str | tuple[str, ...] = "") -> Field:
     return Field(key, header, FieldType.INTEGER, required=required, minimum=0, maximum=maximum,
-                 unit=unit, prompt=prompt, when=when, width=12, key_item=key_item)
+                 unit=unit, prompt=prompt, when=when, width=12, key_items=_items(key_item))
 
 
 def _amount(key: str, header: str, *, unit: str = "万元", required: bool = False, prompt: str = "") -> Field:
@@ -289,11 +300,11 @@ VILLAGES = Sheet(
 )
 
 
-def _figure(key: str, header: str, unit: str, *, integer: bool = False, key_item: str = "") -> Field:
+def _figure(key: str, header: str, unit: str, *, integer: bool = False, key_item: str | tuple[str, ...] = "") -> Field:
     """A county figure: required for items 2-5 (no key_item), or in the months of its N item."""
     kind = FieldType.INTEGER if integer else FieldType.NUMBER
     return Field(key, header, kind, required=not key_item, minimum=0, unit=unit, width=14,
-                 key_item=key_item)
+                 key_items=_items(key_item))
 
 
 COUNTY = Sheet(
@@ -321,7 +332,7 @@ COUNTY = Sheet(
         _figure("critical_illness_insured", "县财政购买大病补充保险贫困人数", "人", integer=True, key_item=N_HEALTH),
         _figure("rural_coop_insured", "参加新农合贫困人数", "人", integer=True, key_item=N_HEALTH),
         _figure("reimbursement_raise", "贫困户新农合报销比例提高", "百分点", key_item=N_HEALTH),
-        _figure("admin_villages", "行政村数", "个", integer=True, key_item=N_HEALTH),
+        _figure("admin_villages", "行政村数", "个", integer=True, key_item=(N_HEALTH, N_LIVING)),
         _figure("admin_villages_with_clinic", "有标准化卫生室行政村数", "个", integer=True, key_item=N_HEALTH),
         _figure("admin_villages_with_doctor", "有合格乡村医生或执业(助理)医师行政村数", "个", integer=True,
                 key_item=N_HEALTH),
@@ -392,7 +403,10 @@ INSTRUCTIONS_SHEET = "说明"
 CHECK_RESULTS_SHEET = "检查结果"
 SCORE_SHEET = "评分"
 FOLLOW_UP_SHEET = "跟进清单"
-GENERATED_SHEETS: tuple[str, ...] = (CHECK_RESULTS_SHEET, SCORE_SHEET, FOLLOW_UP_SHEET)
+EVIDENCE_SHEET = "判定明细"
+VILLAGE_EVIDENCE_SHEET = "村级明细"
+GENERATED_SHEETS: tuple[str, ...] = (CHECK_RESULTS_SHEET, SCORE_SHEET, FOLLOW_UP_SHEET, EVIDENCE_SHEET,
+                                     VILLAGE_EVIDENCE_SHEET)
 
 SHEETS_BY_KEY = {s.key: s for s in INPUT_SHEETS}
 

@@ -122,7 +122,7 @@ def form_prompt_column(sheet: Sheet) -> int:
 
 
 def key_item_note(field: Field) -> str:
-    return f"本月重点督查内容为「{field.key_item}」时必填" if field.key_item else ""
+    return f"本月重点督查内容为「{field.key_item_text()}」时必填" if field.key_items else ""
 
 
 def field_explanation(sheet: Sheet, field: Field) -> str:
@@ -138,7 +138,7 @@ def field_explanation(sheet: Sheet, field: Field) -> str:
         parts.append("从下拉列表选择：" + "、".join(field.choices))
     if field.unit:
         parts.append(f"单位：{field.unit}")
-    if field.key_item and not field.required:
+    if field.key_items and not field.required:
         parts.append(key_item_note(field))
     return "；".join(parts)
 
@@ -245,7 +245,7 @@ def _build_table(ws: Worksheet, sheet: Sheet) -> None:
     for col, field in enumerate(sheet.fields, start=1):
         letter = get_column_letter(col)
         header = ws.cell(TABLE_HEADER_ROW, col, field.label())
-        _style_header(header, key_item=bool(field.key_item))
+        _style_header(header, key_item=bool(field.key_items))
         fmt = number_format(field)
         dimension = ws.column_dimensions[letter]
         dimension.width = field.width
@@ -275,7 +275,7 @@ def _build_form(ws: Worksheet, sheet: Sheet) -> None:
         _style_header(ws.cell(FORM_HEADER_ROW, col, text))
     for row, field in enumerate(sheet.fields, start=FORM_FIRST_ROW):
         label = ws.cell(row, FORM_LABEL_COLUMN, field.label())
-        label.fill = _KEY_ITEM_FILL if field.key_item else _LABEL_FILL
+        label.fill = _KEY_ITEM_FILL if field.key_items else _LABEL_FILL
         label.alignment = _WRAP
         label.border = _BOX
         value = ws.cell(row, FORM_VALUE_COLUMN)
@@ -335,7 +335,7 @@ def _key_item_text() -> list[str]:
     for item in schema.KEY_ITEMS:
         parts = []
         for sheet in schema.INPUT_SHEETS:
-            names = [f"「{f.header}」" for f in sheet.fields if f.key_item == item]
+            names = [f"「{f.header}」" for f in sheet.fields if item in f.key_items]
             if names:
                 parts.append(f"{sheet.name} {'、'.join(names)}")
         if parts:

@@ -141,7 +141,7 @@ def _applies(table: ParsedTable, key: str, values: tuple[str, ...]) -> tuple[np.
 
 
 def _required_code(f: Field, ctx: ParseContext) -> Code | None:
-    if f.key_item and ctx.key_item == f.key_item and not f.required:
+    if not f.required and f.needed_for(ctx.key_item):
         return Code.KEY_ITEM_FIELD_MISSING
     if f.required:
         return Code.REQUIRED_IF_MISSING if f.when else Code.REQUIRED_MISSING
@@ -150,7 +150,7 @@ def _required_code(f: Field, ctx: ParseContext) -> Code | None:
 
 def _parse_table(raw: RawWorkbook, sheet: Sheet, sheet_name: str, ctx: ParseContext) -> ParsedTable:
     grid = raw.sheets[sheet_name]
-    table = ParsedTable(sheet=sheet, sheet_name=sheet_name)
+    table = _empty_table(sheet, sheet_name)
     header_row = _find_header_row(sheet, grid)
     if header_row is None:
         ctx.add(Code.HEADER_NOT_FOUND, sheet=sheet_name, cell="A1", row=1, column=1, rows=HEADER_SEARCH_ROWS,
@@ -160,6 +160,7 @@ def _parse_table(raw: RawWorkbook, sheet: Sheet, sheet_name: str, ctx: ParseCont
     _map_columns(sheet, sheet_name, grid[header_row], table, ctx)
     data_rows = _data_rows(grid, header_row, table.columns)
     table.rows = [i + 1 for i in data_rows]
+    _flag_merged(raw.merged.get(sheet_name, []), header_row, sheet_name, ctx)
     headers = sheet.headers()
     width = max(table.columns.values(), default=-1) + 1
     matrix = _matrix(grid, data_rows, width)
@@ -182,6 +183,22 @@ def _parse_table(raw: RawWorkbook, sheet: Sheet, sheet_name: str, ctx: ParseCont
         table.invalid[f.key] = invalid
     _check_required(table, headers, ctx)
     return table
+
+
+def _flag_merged(merged: list[tuple[int, int, int, int]], header_row: int, sheet_name: str,
+                 ctx: ParseContext) -> None:
+    """Merged cells below the header: only their top-left cell holds a value, the rest read as empty."""
+    for r0, c0, r1, c1 in merged:
+        if r1 > header_row:
+            top_left = f"{_letter(c0)}{r0 + 1}"
+            ctx.add(Code.MERGED_CELLS, sheet=sheet_name, cell=top_left, row=r0 + 1, column=c0 + 1,
+                    value=f"{top_left}:{_letter(c1)}{r1 + 1}")
+
+
+def _empty_table(sheet: Sheet, sheet_name: str) -> ParsedTable:
+    """A table with every field and no records (a missing sheet, or one whose header was not found)."""
+    return ParsedTable(sheet=sheet, sheet_name=sheet_name,
+                       values={f.key: np.empty(0, dtype=object) for f in sheet.fields})
 
 
 def _matrix(grid: list[list[Any]], data_rows: list[int], width: int) -> np.ndarray:
@@ -227,7 +244,7 @@ def _map_columns(sheet: Sheet, sheet_name: str, header: list[Any], table: Parsed
         table.columns[key] = column
     for f in sheet.fields:
         if f.key not in table.columns:
-            severity = Severity.ERROR if (f.required or f.key_item == ctx.key_item) else Severity.INFO
+            severity = Severity.ERROR if f.needed_for(ctx.key_item) else Severity.INFO
             ctx.add(Code.COLUMN_MISSING, sheet=sheet_name, cell=f"A{row}", row=row, field=f.header,
                     header=f.label(), severity=severity)
 
@@ -236,12 +253,15 @@ def _data_rows(grid: list[list[Any]], header_row: int, columns: dict[str, int]) 
     """Indexes of the rows below the header with anything in a known column."""
     wanted = sorted(columns.values())
     rows = []
+    is_empty = normalize.is_empty
     for i in range(header_row + 1, len(grid)):
         row = grid[i]
         for c in wanted:
             if c < len(row):
                 value = row[c]
-                if value != "" and value is not None and not (isinstance(value, str) and normalize.is_empty(value)):
+                if value == "" or value is None:
+                    continue
+                if type(value) is not str or not (value[0].isspace() or value[-1].isspace()) or not is_empty(value):
                     rows.append(i)
                     break
     return rows
@@ -315,7 +335,7 @@ def _parse_form(raw: RawWorkbook, sheet: Sheet, sheet_name: str, ctx: ParseConte
             break  # only the first non-empty cell of a row can be a label
     for f in sheet.fields:
         if f.key not in raw_cells:
-            if f.required or (f.key_item and f.key_item == ctx.key_item):
+            if f.needed_for(ctx.key_item):
                 ctx.add(Code.LABEL_MISSING, sheet=sheet_name, cell="A1", row=1, column=1, field=f.header,
                         header=f.label())
             continue
@@ -348,8 +368,11 @@ def _parameters(table: ParsedTable | None) -> Parameters:
         if value is None:
             continue
         if category == LINE_CATEGORY and values["year"][i] is not None and value > 0:
-            lines.append(PovertyLine(year=values["year"][i], yuan=value, scope=values["scope"][i] or "国家",
-                                     source=values["source"][i] or ""))
+            try:
+                lines.append(PovertyLine(year=values["year"][i], yuan=value, scope=values["scope"][i] or "国家",
+                                         source=values["source"][i] or ""))
+            except ValueError:  # out of range: already reported as a finding on the cell
+                continue
         elif name is not None and (key := by_name.get(normalize.fold_header(name))):
             thresholds[key] = value
     try:
@@ -438,8 +461,7 @@ def parse_workbook(raw: RawWorkbook) -> ParsedWorkbook:
     for s in (SAMPLING, HOUSEHOLDS, VILLAGES, INTERVIEWS, PARAMETERS):
         name = found[s.key]
         if name is None:
-            tables[s.key] = ParsedTable(sheet=s, sheet_name=s.name,
-                                        values={f.key: np.empty(0, dtype=object) for f in s.fields})
+            tables[s.key] = _empty_table(s, s.name)
             continue
         tables[s.key] = _parse_table(raw, s, name, ctx)
         if not tables[s.key].rows and s.min_rows and tables[s.key].columns:

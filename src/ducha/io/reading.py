@@ -6,11 +6,14 @@ Rows keep their true Excel numbers (row i of a grid is Excel row i + 1). Nothing
 from __future__ import annotations
 
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import python_calamine
+
+from .error_cells import ErrorCell, formula_error_cells
 
 ZIP_MAGIC = b"PK\x03\x04"
 CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -27,7 +30,7 @@ class RawWorkbook:
 
     path: Path
     sheets: dict[str, list[list[Any]]] = field(default_factory=dict)
-    merged: dict[str, list[tuple[int, int, int, int]]] = field(default_factory=dict)
+    merged: dict[str, list[tuple[int, int, int, int]]] = field(default_factory=dict)  # 0-based r0, c0, r1, c1
 
 
 def _check_container(path: Path) -> None:
@@ -51,6 +54,30 @@ def read_raw_workbook(path: Path, sheet_names: list[str] | None = None) -> RawWo
     """Read every sheet (or the named ones) as raw grids. Raises UnreadableWorkbook with a Chinese reason."""
     path = Path(path)
     _check_container(path)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        errors = pool.submit(formula_error_cells, path)
+        raw = _read_grids(path, sheet_names)
+        _restore_errors(raw, errors.result())
+    return raw
+
+
+def _restore_errors(raw: RawWorkbook, errors: dict[str, list[ErrorCell]]) -> None:
+    """Put formula errors back where calamine left the cells empty."""
+    for name, cells in errors.items():
+        grid = raw.sheets.get(name)
+        if grid is None:
+            continue
+        for row, column, text in cells:
+            while len(grid) < row:
+                grid.append([""] * (len(grid[0]) if grid else 0))
+            line = grid[row - 1]
+            if len(line) < column:
+                line.extend([""] * (column - len(line)))
+            if line[column - 1] == "":
+                line[column - 1] = text
+
+
+def _read_grids(path: Path, sheet_names: list[str] | None) -> RawWorkbook:
     try:
         book = python_calamine.CalamineWorkbook.from_path(str(path))
     except Exception as exc:  # calamine raises several unrelated types for damaged files

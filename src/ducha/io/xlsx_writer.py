@@ -81,6 +81,11 @@ def _write_sheet(wb: Workbook, spec: GeneratedSheet, default_position: int) -> W
         ws.merge_cells(ref)
     for chart in spec.charts:
         ws.add_chart(_bar_chart(ws, chart), chart.anchor)
+    for rule in spec.conditional:
+        colour = _fill(FILLS[rule.style])
+        ws.conditional_formatting.add(rule.range, FormulaRule(formula=[rule.formula], fill=colour))
+    if spec.print_title_rows:
+        ws.print_title_rows = spec.print_title_rows
     if spec.freeze:
         ws.freeze_panes = spec.freeze
     if spec.auto_filter:
@@ -99,8 +104,10 @@ def _bar_chart(ws: Worksheet, spec: BarChart) -> XlBarChart:
     chart = XlBarChart()
     chart.type = "bar"
     chart.title = spec.title
-    chart.y_axis.title = spec.y_title
-    chart.x_axis.title = spec.x_title
+    if spec.y_title:
+        chart.y_axis.title = spec.y_title
+    if spec.x_title:
+        chart.x_axis.title = spec.x_title
     min_col, min_row, max_col, max_row = range_boundaries(spec.categories)
     for title_cell, values in spec.series:
         v_min_col, _, v_max_col, v_max_row = range_boundaries(values)

@@ -1,0 +1,35 @@
+"""Headless LibreOffice for tests: the real spreadsheet application that must open what ducha writes."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import uuid
+from pathlib import Path
+
+TIMEOUT = 240
+
+
+def soffice() -> str:
+    """The soffice executable; CI installs it, so its absence is a failure, not a skip."""
+    found = shutil.which("soffice") or shutil.which("libreoffice")
+    assert found, "LibreOffice (soffice) is required: apt-get install libreoffice-calc libreoffice-writer"
+    return found
+
+
+def convert(source: Path, target_format: str, outdir: Path, *, infilter: str | None = None) -> Path:
+    """Convert `source` with headless LibreOffice in a private profile; returns the converted file."""
+    outdir.mkdir(parents=True, exist_ok=True)
+    profile = Path("/tmp") / f"lo-profile-{uuid.uuid4().hex}"
+    command = [soffice(), "--headless", "--norestore", f"-env:UserInstallation=file://{profile}"]
+    if infilter:
+        command.append(f"--infilter={infilter}")
+    command += ["--convert-to", target_format, "--outdir", str(outdir), str(source)]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT, check=False)
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
+    extension = target_format.split(":")[0]
+    result = outdir / f"{source.stem}.{extension}"
+    assert done.returncode == 0 and result.exists(), f"LibreOffice failed: {done.stdout} {done.stderr}"
+    return result
