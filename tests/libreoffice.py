@@ -17,6 +17,15 @@ def soffice() -> str:
     return found
 
 
+def first_page_png(pdf: Path, stem: Path) -> Path:
+    """The PDF's first page as a PNG, drawn by poppler's pdftoppm (the picture is for people to look at)."""
+    pdftoppm = shutil.which("pdftoppm")
+    assert pdftoppm, "pdftoppm is required: apt-get install poppler-utils"
+    subprocess.run([pdftoppm, "-png", "-r", "60", "-f", "1", "-l", "1", "-singlefile", str(pdf), str(stem)],
+                   check=True, capture_output=True, timeout=TIMEOUT)
+    return stem.with_suffix(".png")
+
+
 def convert(source: Path, target_format: str, outdir: Path, *, infilter: str | None = None) -> Path:
     """Convert `source` with headless LibreOffice in a private profile; returns the converted file."""
     outdir.mkdir(parents=True, exist_ok=True)

@@ -13,10 +13,16 @@ from rich.console import Console
 from rich.table import Table
 
 from . import __version__
+from .commands import COMMANDS, CommandResult
 from .findings import Severity, count_by_severity
 from .io.reading import UnreadableWorkbook
+from .io.xlsx_writer import apply_plan
 from .logs import log_path, setup_logging
-from .pipeline import CheckResult, run_check
+from .outputplan import OutputPlan
+from .pipeline import CheckResult
+from .rubric import DEFAULT_RUBRIC, Rubric, RubricError, load_rubric
+from .score_sheet import ScoreOutput
+from .workbook import ParsedWorkbook, read_workbook
 
 EXIT_OK, EXIT_FINDINGS, EXIT_UNREADABLE, EXIT_INTERNAL = 0, 1, 2, 3
 SHOWN_FINDINGS = 15
@@ -54,28 +60,40 @@ def cmd_template(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _load(path: str) -> CheckResult:
+def _parse(path: str) -> tuple[Path, ParsedWorkbook]:
     workbook = Path(path)
     if not workbook.exists():
         raise UserError(f"找不到文件：{workbook}。请检查路径是否正确。")
     try:
-        return run_check(workbook)
+        return workbook, read_workbook(workbook)
     except UnreadableWorkbook as exc:
         raise UserError(f"无法读取「{workbook.name}」：{exc}。") from None
 
 
-def _write(result: CheckResult, plan, args: argparse.Namespace) -> Path:
-    from .io.xlsx_writer import apply_plan
-
+def _rubric(args: argparse.Namespace) -> Rubric:
+    if not getattr(args, "rubric", None):
+        return DEFAULT_RUBRIC
+    path = Path(args.rubric)
+    if not path.exists():
+        raise UserError(f"找不到评分细则文件：{path}。")
     try:
-        return apply_plan(result.path, plan, Path(args.out) if args.out else None, in_place=args.in_place)
+        return load_rubric(path)
+    except RubricError as exc:
+        raise UserError(str(exc)) from None
+    except (OSError, ValueError) as exc:
+        raise UserError(f"评分细则文件「{path.name}」无法读取：{exc}。") from None
+
+
+def _write(source: Path, plan: OutputPlan, args: argparse.Namespace) -> Path:
+    try:
+        return apply_plan(source, plan, Path(args.out) if args.out else None, in_place=args.in_place)
     except PermissionError:
-        raise UserError(f"无法写入结果：「{result.path.name}」可能正在 Excel 中打开，请关闭后重试。") from None
+        raise UserError(f"无法写入结果：「{source.name}」可能正在 Excel 中打开，请关闭后重试。") from None
     except OSError as exc:
         raise UserError(f"无法写入结果文件：{exc.strerror or exc}。") from None
 
 
-def _print_summary(result: CheckResult, output: Path | None) -> None:
+def _print_check(result: CheckResult) -> None:
     console = _console()
     counts = count_by_severity(result.findings)
     console.print(f"[bold]{result.title()}[/bold]")
@@ -94,45 +112,86 @@ def _print_summary(result: CheckResult, output: Path | None) -> None:
         for f in result.findings[:SHOWN_FINDINGS]:
             shown.add_row(f.severity.value, f"{f.sheet}!{f.cell}" if f.cell else f.sheet, f.message)
         console.print(shown)
-    if output is not None:
-        console.print(f"结果已写入：{output}（「检查结果」工作表，问题单元格已标色并加批注）")
 
 
-def _findings_json(result: CheckResult, output: Path | None) -> str:
-    return json.dumps({
-        "file": str(result.path),
-        "output": str(output) if output else None,
-        "counts": {s.name.lower(): n for s, n in count_by_severity(result.findings).items()},
-        "completeness": [{"scope": c.scope, "answered": c.answered, "required": c.required}
-                         for c in result.per_sheet + result.per_village],
-        "findings": [f.model_dump(mode="json") for f in result.findings],
-    }, ensure_ascii=False, indent=2)
+def _print_score(score: ScoreOutput) -> None:
+    card = score.card
+    table = Table(title=f"{card.county or ''} {card.month or ''} 评分：{round(card.total, 2):g}/{card.max_total:g}"
+                        f"（{card.rubric_name} {card.rubric_version}）")
+    for column in ("项目", "得分", "满分", "扣分原因"):
+        table.add_column(column, overflow="fold")
+    for item in card.items:
+        reasons = "；".join(f"{d.reason}（−{round(d.points, 2):g}）" for d in item.deductions)
+        table.add_row(item.name, f"{round(item.points, 2):g}", f"{item.max_points:g}", reasons or "—")
+    _console().print(table)
+    if card.red_flags:
+        _console().print("红旗：" + "；".join(f"{r.name} {r.value_text}" for r in card.red_flags))
+    if score.flags:
+        _console().print(f"需要跟进 {len(score.flags)} 处，见「跟进清单」。")
+
+
+def _as_json(result: CommandResult, source: Path, output: Path | None) -> str:
+    payload: dict = {"file": str(source), "output": str(output) if output else None}
+    if result.check is not None:
+        payload["counts"] = {s.name.lower(): n for s, n in count_by_severity(result.check.findings).items()}
+        payload["completeness"] = [{"scope": c.scope, "answered": c.answered, "required": c.required}
+                                   for c in result.check.per_sheet + result.check.per_village]
+        payload["findings"] = [f.model_dump(mode="json") for f in result.check.findings]
+    if result.score is not None:
+        payload["score"] = result.score.card.model_dump(mode="json")
+        payload["flags"] = [f.model_dump(mode="json") for f in result.score.flags]
+    return json.dumps(payload, ensure_ascii=False, indent=2)
+
+
+def _run(name: str, args: argparse.Namespace) -> int:
+    source, parsed = _parse(args.workbook)
+    result = COMMANDS[name](source, parsed, _rubric(args))
+    output = _write(source, result.plan, args)
+    if args.json:
+        print(_as_json(result, source, output))
+    else:
+        if result.check is not None:
+            _print_check(result.check)
+        if result.score is not None:
+            _print_score(result.score)
+        _console().print(result.summary)
+        _console().print(f"结果已写入：{output}")
+    return EXIT_FINDINGS if result.has_errors else EXIT_OK
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    result = _load(args.workbook)
-    output = _write(result, result.plan(), args)
-    if args.json:
-        print(_findings_json(result, output))
-    else:
-        _print_summary(result, output)
-    return EXIT_FINDINGS if result.errors else EXIT_OK
+    return _run("check", args)
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    return _run("score", args)
+
+
+def cmd_flag(args: argparse.Namespace) -> int:
+    return _run("flag", args)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    return _run("run_all", args)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import write_demo_workbook
-    from .io.xlsx_writer import apply_plan
 
     folder = Path(args.out) if args.out else Path.cwd() / "ducha-demo"
     folder.mkdir(parents=True, exist_ok=True)
     workbook = write_demo_workbook(folder / "清水县-2019-11-督查工作簿.xlsx")
-    result = run_check(workbook)
-    output = apply_plan(workbook, result.plan())
-    _print_summary(result, output)
+    parsed = read_workbook(workbook)
+    result = COMMANDS["run_all"](workbook, parsed, DEFAULT_RUBRIC)
+    output = apply_plan(workbook, result.plan, folder / "清水县-2019-11-督查工作簿.结果.xlsx")
+    assert result.check is not None and result.score is not None
+    _print_check(result.check)
+    _print_score(result.score)
     console = _console()
-    console.print(f"\n示例工作簿：{workbook}")
-    console.print(f"检查结果：{output}")
-    console.print("用 Excel 打开检查结果，从「检查结果」工作表点击单元格链接即可跳到问题所在。")
+    console.print(f"\n示例工作簿（填写内容，未改动）：{workbook}")
+    console.print(f"一键运行结果：{output}")
+    console.print("用 Excel 打开结果：「评分」是 6+N 得分及扣分依据，「检查结果」列出填写问题（点击单元格可跳转），"
+                  "「跟进清单」是需要跟进的农户、村和县级指标。")
     return EXIT_OK
 
 
@@ -154,9 +213,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("template", help="生成空白督查工作簿")
     p.add_argument("--out", help="输出路径或目录")
     p.set_defaults(func=cmd_template)
-    p = sub.add_parser("check", help="检查完整性和一致性，生成「检查结果」")
-    _add_output_options(p)
-    p.set_defaults(func=cmd_check)
+    for name, func, text in (("check", cmd_check, "检查完整性和一致性，生成「检查结果」"),
+                             ("score", cmd_score, "按方案公式计算 6+N 评分，生成「评分」及判定明细"),
+                             ("flag", cmd_flag, "标记需要跟进的农户、村和县级指标，生成「跟进清单」"),
+                             ("run", cmd_run, "一键运行：检查 + 评分 + 跟进")):
+        p = sub.add_parser(name, help=text)
+        _add_output_options(p)
+        if name != "check":
+            p.add_argument("--rubric", help="评分细则文件（.json，或含「评分细则」工作表的 .xlsx）；默认用内置细则")
+        p.set_defaults(func=func)
     p = sub.add_parser("demo", help="生成示例工作簿并运行全流程")
     p.add_argument("--out", help="输出目录（默认 ./ducha-demo）")
     p.set_defaults(func=cmd_demo)

@@ -41,12 +41,19 @@ def calling_book() -> Any:
 
     try:
         caller = xw.Book.caller()
-    except Exception:
+    except Exception:  # e.g. a workbook name that did not survive the command line
         log.warning("Book.caller() failed; using the active workbook", exc_info=True)
-        return xw.apps.active.books.active
-    if caller.name.lower().endswith(ADDIN_SUFFIXES):
-        return caller.app.books.active
-    return caller
+        caller = None
+    if caller is not None and not _is_addin(caller):
+        return caller
+    book = (caller.app if caller is not None else xw.apps.active).books.active
+    if book is None or _is_addin(book):
+        raise LookupError("no workbook is active")
+    return book
+
+
+def _is_addin(book: Any) -> bool:
+    return str(book.name).lower().endswith(ADDIN_SUFFIXES)
 
 
 def run_on_book(book: Any, command: str) -> str:

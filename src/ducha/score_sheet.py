@@ -211,7 +211,7 @@ def _heading(s: _Sheet, card: ScoreCard) -> None:
     s.add(["红旗", "、".join(f.name for f in card.red_flags) or "无"])
     s.merges.extend(["A1:H1", "F2:H2", "F3:H3", "B4:H4"])
     s.styles.extend([("A2:A4", Style.HEADER), ("C2:C3", Style.HEADER), ("E2:E3", Style.HEADER),
-                     ("B3", Style.TOTAL), ("B4", Style.BAD if card.red_flags else Style.GOOD)])
+                     ("B3", Style.TOTAL), ("B3", Style.NUMBER), ("B4", Style.BAD if card.red_flags else Style.GOOD)])
     s.add([])
 
 
@@ -228,7 +228,7 @@ def _summary(s: _Sheet, card: ScoreCard) -> None:
     s.styles.append((f"C{first}:E{last}", Style.NUMBER))
     s.chart = BarChart(title="各项得分与满分", categories=f"B{first}:B{last}",
                        series=((f"D{first - 1}", f"D{first}:D{last}"), (f"C{first - 1}", f"C{first}:C{last}")),
-                       anchor="B1", y_title="分", x_title="项目")
+                       anchor="J2", y_title="分", x_title="项目")
     s.add([])
 
 
@@ -242,7 +242,7 @@ def _deductions(s: _Sheet, card: ScoreCard, inds: dict[str, Indicator], data: In
         link = _evidence_link(s, row, d.evidence, data)
         value = inds[d.indicator].value_text if d.indicator in inds else ""
         s.add([d.item, d.rule_note or KIND_NAMES.get(d.rule, d.rule), d.points, link, value, d.reason])
-        s.styles.append((f"A{row}:F{row}", Style.NOTE))
+        s.styles.extend([(f"A{row}:F{row}", Style.NOTE), (f"C{row}", Style.NUMBER)])
     if not deductions:
         s.add(["", "无扣分"])
     s.add([])

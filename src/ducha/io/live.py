@@ -47,7 +47,7 @@ ADDRESS_LIMIT = 255  # characters of a multi-area address passed to Excel at onc
 COLORS_LIMIT = 10_000  # cells of one Range.set_colors call
 RECORD_LIMIT = 7500  # characters of the record text (its name formula stays under Excel's 8,192)
 LINK_COLOR = "0563C1"
-SHEET_NAME_MISSING = "未找到"
+XL_UNDERLINE_SINGLE, XL_UNDERLINE_NONE = 2, -4142
 
 
 @dataclass
@@ -386,7 +386,7 @@ STYLE_PROPERTIES: dict[Style, dict[str, Any]] = {
     Style.TOTAL: {"bold": True, "fill": FILLS[Style.TOTAL], "wrap": True, "valign": "center"},
     Style.PERCENT: {"number_format": "0.0%"},
     Style.NUMBER: {"number_format": "0.00"},
-    Style.LINK: {"font_color": LINK_COLOR},
+    Style.LINK: {"font_color": LINK_COLOR, "underline": True},
     Style.NOTE: {"wrap": True, "valign": "top"},
     **{style: {"fill": FILLS[style]} for style in (Style.ERROR, Style.WARNING, Style.INFO, Style.GOOD, Style.BAD)},
 }
@@ -396,7 +396,7 @@ def _rgb(hex_color: str) -> tuple[int, int, int]:
     return int(hex_color[0:2], 16), int(hex_color[2:4], 16), int(hex_color[4:6], 16)
 
 
-def _set_property(rng: Any, prop: str, value: Any) -> None:
+def _set_property(rng: Any, prop: str, value: Any, engine: Engine) -> None:
     if prop == "fill":
         rng.color = _rgb(value)
     elif prop == "bold":
@@ -411,6 +411,8 @@ def _set_property(rng: Any, prop: str, value: Any) -> None:
         rng.wrap_text = value
     elif prop == "valign":
         rng.vertical_alignment = value
+    elif prop == "underline":
+        _com_api(rng, engine).Font.Underline = XL_UNDERLINE_SINGLE if value else XL_UNDERLINE_NONE
     else:
         raise ValueError(prop)
 
@@ -617,8 +619,6 @@ def _apply_styles(sheet: Any, styles: list[tuple[str, Style]], engine: Engine, r
         for prop, value in STYLE_PROPERTIES.get(style, {}).items():
             for cell in cells_of(parse_rect(ref)):
                 values[prop][cell] = value
-    if Style.LINK in {s for _, s in styles}:
-        report.skip("link underline")
     for prop, by_cell in values.items():
         groups: dict[Any, list[tuple[int, int]]] = defaultdict(list)
         for cell, value in by_cell.items():
@@ -631,23 +631,35 @@ def _apply_styles(sheet: Any, styles: list[tuple[str, Style]], engine: Engine, r
             refs = union_chunks(value_rects) if engine.multi_area else [rect_address(r) for r in value_rects]
             for ref in refs:
                 try:
-                    _set_property(sheet.range(ref), prop, value)
+                    _set_property(sheet.range(ref), prop, value, engine)
                 except NotImplementedError as exc:
                     report.skip(f"style {prop}", exc)
 
 
 def _fill_by_columns(sheet: Any, fills: dict[tuple[int, int], str]) -> None:
-    """Scattered fills with Range.set_colors: one call per column span (up to 10,000 cells), unfilled cells kept."""
-    rows_by_column: dict[int, dict[int, str]] = defaultdict(dict)
-    for (r, c), color in fills.items():
-        rows_by_column[c][r] = color
-    for c, colors in sorted(rows_by_column.items()):
-        rows = sorted(colors)
-        for start in range(rows[0], rows[-1] + 1, COLORS_LIMIT):
-            end = min(start + COLORS_LIMIT - 1, rows[-1])
-            matrix = [[_rgb(colors[r]) if r in colors else ...] for r in range(start, end + 1)]
-            if any(row[0] is not ... for row in matrix):
-                sheet.range((start, c), (end, c)).set_colors(matrix)
+    """Scattered fills with Range.set_colors over blocks of neighbouring columns (up to 10,000 cells a call);
+    cells without a fill in the plan keep theirs."""
+    spans: dict[int, tuple[int, int]] = {}
+    for r, c in fills:
+        low, high = spans.get(c, (r, r))
+        spans[c] = (min(low, r), max(high, r))
+    blocks: list[Rect] = []
+    for c in sorted(spans):
+        low, high = spans[c]
+        if blocks:
+            r1, c1, r2, c2 = blocks[-1]
+            merged = (min(r1, low), c1, max(r2, high), c)
+            if c2 == c - 1 and (merged[2] - merged[0] + 1) * (c - c1 + 1) <= COLORS_LIMIT:
+                blocks[-1] = merged
+                continue
+        blocks.append((low, c, high, c))
+    for r1, c1, r2, c2 in blocks:
+        for top in range(r1, r2 + 1, max(1, COLORS_LIMIT // (c2 - c1 + 1))):
+            bottom = min(r2, top + COLORS_LIMIT // (c2 - c1 + 1) - 1)
+            matrix = [[_rgb(fills[(r, c)]) if (r, c) in fills else ... for c in range(c1, c2 + 1)]
+                      for r in range(top, bottom + 1)]
+            if any(v is not ... for row in matrix for v in row):
+                sheet.range((top, c1), (bottom, c2)).set_colors(matrix)
 
 
 def _freeze(book: Any, sheet: Any, ref: str, engine: Engine) -> None:

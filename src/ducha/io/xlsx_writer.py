@@ -62,9 +62,9 @@ def _cells(ws: Worksheet, ref: str):
     return ((ws[ref],),)
 
 
-def _write_sheet(wb: Workbook, spec: GeneratedSheet, default_position: int) -> Worksheet:
-    position = spec.position if spec.position is not None else default_position
-    ws = wb.create_sheet(spec.name, position)
+def _write_sheet(wb: Workbook, spec: GeneratedSheet) -> Worksheet:
+    """A new sheet at its position (None: after every other sheet)."""
+    ws = wb.create_sheet(spec.name, spec.position)
     for row in spec.rows:
         ws.append(row)
     for i, width in enumerate(spec.column_widths, start=1):
@@ -179,9 +179,8 @@ def apply_plan(source: Path, plan: OutputPlan, dest: Path | None = None, *, in_p
     keep_vba = source.suffix.lower() == ".xlsm"
     wb = load_workbook(source, keep_vba=keep_vba, rich_text=False)
     remove_generated(wb, {s.name for s in plan.sheets})
-    input_count = len(wb.sheetnames)
     for spec in plan.sheets:
-        _write_sheet(wb, spec, input_count)
+        _write_sheet(wb, spec)
     _apply_marks(wb, plan.marks)
     if plan.sheets:
         first = plan.sheets[0].name
