@@ -6,8 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-from libreoffice import convert, first_page_png
-from markdown_workbook import set_cell, valid_sheets, write_workbook
 from openpyxl import load_workbook
 from PIL import Image, ImageStat
 
@@ -16,6 +14,8 @@ from ducha.commands import COMMANDS
 from ducha.demo import write_demo_workbook
 from ducha.rubric import DEFAULT_RUBRIC
 from ducha.workbook import read_workbook
+from libreoffice import convert, first_page_png
+from markdown_workbook import set_cell, valid_sheets, write_workbook
 
 INPUT_SHEETS = ("基本信息", "抽样", "农户调查", "村级核查", "县级核查", "访谈记录", "参数")
 
