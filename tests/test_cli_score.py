@@ -129,3 +129,20 @@ def test_an_invalid_rubric_file_is_refused_with_the_row_named(tmp_path: Path, ca
     assert code == 2
     assert "评分细则有误" in err and "项目 1" in err
     assert "Traceback" not in err
+
+
+def test_an_exported_rubric_edited_by_a_supervisor_is_the_one_used(tmp_path: Path, capsys) -> None:
+    exported = tmp_path / "评分细则.xlsx"
+    assert main(["rubric", "--out", str(exported)]) == 0
+    book = load_workbook(exported)
+    book["评分细则"]["B2"] = "2019.2-州督查办"
+    book.save(exported)
+    source = write_workbook(tmp_path / "clean.xlsx", valid_sheets())
+    capsys.readouterr()
+
+    code = main(["score", str(source), "--rubric", str(exported), "--json"])
+
+    report = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert report["score"]["rubric_version"] == "2019.2-州督查办"
+    assert load_workbook(report["output"])["评分"]["F3"].value.endswith("（版本 2019.2-州督查办）")

@@ -175,6 +175,31 @@ def cmd_run(args: argparse.Namespace) -> int:
     return _run("run_all", args)
 
 
+def cmd_rubric(args: argparse.Namespace) -> int:
+    """Write the rubric in use (default, or --rubric) as a 「评分细则」 workbook supervisors can edit."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    from .io.files import write_atomically
+    from .rubric import RUBRIC_SHEET, rubric_rows
+
+    rubric = _rubric(args)
+    out = Path(args.out) if args.out else Path.cwd() / "评分细则.xlsx"
+    wb = Workbook()
+    ws = wb.active
+    ws.title = RUBRIC_SHEET
+    for row in rubric_rows(rubric):
+        ws.append(row)
+    for cell in ws[5]:
+        cell.font = Font(bold=True)
+    for letter, width in zip("ABCDEFGHIJKL", (8, 8, 14, 30, 10, 10, 10, 10, 30, 12, 12, 40), strict=False):
+        ws.column_dimensions[letter].width = width
+    ws.freeze_panes = "A6"
+    write_atomically(out, wb.save)
+    _console().print(f"评分细则已写入：{out}。修改后用 `ducha score 工作簿 --rubric {out.name}` 使用。")
+    return EXIT_OK
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import write_demo_workbook
 
@@ -222,6 +247,10 @@ def build_parser() -> argparse.ArgumentParser:
         if name != "check":
             p.add_argument("--rubric", help="评分细则文件（.json，或含「评分细则」工作表的 .xlsx）；默认用内置细则")
         p.set_defaults(func=func)
+    p = sub.add_parser("rubric", help="导出评分细则工作簿（可修改后用 --rubric 使用）")
+    p.add_argument("--out", help="输出路径（默认 ./评分细则.xlsx）")
+    p.add_argument("--rubric", help="从此细则文件导出（默认导出内置细则）")
+    p.set_defaults(func=cmd_rubric)
     p = sub.add_parser("demo", help="生成示例工作簿并运行全流程")
     p.add_argument("--out", help="输出目录（默认 ./ducha-demo）")
     p.set_defaults(func=cmd_demo)
