@@ -55,8 +55,8 @@ class Column:
 def convert_column(raws: np.ndarray, f: Field, today: dt.date | None = None) -> Column:
     """Convert an object array of raw cell values for field `f`."""
     codes, uniques = pd.factorize(raws, use_na_sentinel=False)
-    if any(type(u) is bool for u in uniques) and any(type(u) is not bool for u in uniques):
-        # True == 1 and False == 0: such a column was factorised wrongly; convert it cell by cell.
+    if _mixes_booleans_and_numbers(raws, uniques):
+        # True == 1 and False == 0, so factorising merged them: convert such a column cell by cell.
         return _cell_by_cell(raws, f, today)
     if f.type is FieldType.ID_NUMBER and len(uniques) >= BULK_MINIMUM:
         typed, problems = _convert_ids(uniques, f, today)
@@ -65,6 +65,14 @@ def convert_column(raws: np.ndarray, f: Field, today: dt.date | None = None) -> 
     else:
         typed, problems = _convert_each(uniques, f, today, range(len(uniques)))
     return Column(codes=codes, typed=typed, problems=problems)
+
+
+def _mixes_booleans_and_numbers(raws: np.ndarray, uniques: np.ndarray) -> bool:
+    """True when a boolean and a number equal to it (0/1) both occur, whichever came first."""
+    if not any(type(u) in (bool, int, float) and u in (0, 1) for u in uniques):
+        return False
+    types = set(map(type, raws))
+    return bool in types and bool(types & {int, float})
 
 
 def _cell_by_cell(raws: np.ndarray, f: Field, today: dt.date | None) -> Column:
@@ -88,8 +96,8 @@ def _convert_each(uniques: np.ndarray, f: Field, today: dt.date | None, indexes,
 
 
 def _is_plain_text(value: Any) -> bool:
-    return (type(value) is str and value.isprintable() and len(value) <= TEXT_LIMIT and value == value.strip()
-            and value != "")
+    return (type(value) is str and value != "" and value[0] != "#" and value.isprintable()
+            and len(value) <= TEXT_LIMIT and value == value.strip())
 
 
 def _is_plain_mobile(value: Any) -> bool:

@@ -27,7 +27,7 @@ _VALUE = re.compile(rb"<v>([^<]*)</v>")
 ErrorCell = tuple[int, int, str]  # 1-based row, 1-based column, error text
 
 
-def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
+def sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
     """Sheet name -> path of its XML part inside the archive."""
     workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
     rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
@@ -55,7 +55,7 @@ def formula_error_cells(path: Path) -> dict[str, list[ErrorCell]]:
     found: dict[str, list[ErrorCell]] = {}
     try:
         with zipfile.ZipFile(path) as archive:
-            for name, part in _sheet_parts(archive).items():
+            for name, part in sheet_parts(archive).items():
                 if part not in archive.namelist() or not _has_marker(archive, part):
                     continue
                 cells = []

@@ -425,11 +425,10 @@ def apply_plan_live(book: Any, plan: OutputPlan, *, progress: Progress | None = 
     say("督查助手：正在清除上次的结果…")
     record = read_record(book)
     reuse = _remove_generated_sheets(book, {s.name for s in plan.sheets})
-    _remove_marks(book, record, engine, report)
-    input_count = len(book.sheets) - len(reuse)
+    _remove_marks(book, record)
     for spec in plan.sheets:
         say(f"督查助手：正在写入「{spec.name}」…")
-        _write_sheet(book, spec, input_count, engine, report, reuse)
+        _write_sheet(book, spec, engine, report, reuse)
         report.sheets.append(spec.name)
     written = {name.casefold() for name in report.sheets}
     for name, sheet in reuse.items():
@@ -458,7 +457,7 @@ def _remove_generated_sheets(book: Any, extra: set[str]) -> dict[str, Any]:
     return kept
 
 
-def _remove_marks(book: Any, record: MarkRecord, engine: Engine, report: LiveReport) -> None:
+def _remove_marks(book: Any, record: MarkRecord) -> None:
     """Remove ducha's highlight rules and notes: by marker and author where the engine can list them, else by record."""
     generated = {n.casefold() for n in GENERATED_SHEETS}
     for sheet in book.sheets:
@@ -502,11 +501,11 @@ def _position(book: Any, index: int) -> dict[str, Any]:
     return {"before": sheets[0]} if index == 0 else {"after": sheets[index - 1]}
 
 
-def _write_sheet(book: Any, spec: GeneratedSheet, input_count: int, engine: Engine, report: LiveReport,
-                 reuse: dict[str, Any]) -> None:
+def _write_sheet(book: Any, spec: GeneratedSheet, engine: Engine, report: LiveReport, reuse: dict[str, Any]) -> None:
+    """A new sheet at its position (None: after every other sheet), as the file adapter places it."""
     sheet = reuse.get(spec.name.casefold())
     if sheet is None:
-        index = spec.position if spec.position is not None else input_count
+        index = spec.position if spec.position is not None else len(book.sheets)
         sheet = book.sheets.add(name=spec.name, **_position(book, index))
     block, link_cells = sheet_block(spec)
     if block:
@@ -712,13 +711,33 @@ def _apply_marks(book: Any, marks: list[Mark], report: LiveReport) -> MarkRecord
         sheet = present[name]
         color = _rgb(FILLS[SEVERITY_STYLE[severity]])
         for rule in mark_rules(marked):
-            ref = rect_address(rule.rect)
-            sheet.range(ref).conditional_formats.add_custom(rule.formula(severity), fill_color=color)
-            record.rules.setdefault(name, []).append(ref)
-            report.rules += 1
+            for added in _add_rule(sheet, rule, severity, color):
+                record.rules.setdefault(name, []).append(rect_address(added.rect))
+                report.rules += 1
     report.marked_cells = len({(name, cell) for (name, _), marked in cells.items() for cell in marked})
     _add_notes(present, marks, record, report)
     return record
+
+
+def _add_rule(sheet: Any, rule: MarkRule, severity: Severity, color: tuple[int, int, int]) -> list[MarkRule]:
+    """Add one highlight rule; if Excel refuses its formula as too long, add it in halves."""
+    try:
+        sheet.range(rect_address(rule.rect)).conditional_formats.add_custom(rule.formula(severity), fill_color=color)
+        return [rule]
+    except Exception:
+        if rule.rows is None or len(rule.rows) < 2:
+            raise
+        log.info("a highlight formula of %d characters was refused; adding it in halves", len(rule.formula(severity)))
+    half = len(rule.rows) // 2
+    parts = [rule.rows[:half], rule.rows[half:]]
+    return [added for rows in parts for added in _add_rule(sheet, _rows_rule(rule.rect, rows), severity, color)]
+
+
+def _rows_rule(rect: Rect, rows: tuple[int, ...]) -> MarkRule:
+    _, c1, _, c2 = rect
+    if len(rows) == 1:
+        return MarkRule((rows[0], c1, rows[0], c2))
+    return MarkRule((rows[0], c1, rows[-1], c2), rows)
 
 
 def _add_notes(present: dict[str, Any], marks: list[Mark], record: MarkRecord, report: LiveReport) -> None:

@@ -22,6 +22,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from ..findings import Severity
 from ..outputplan import FILLS, BarChart, GeneratedSheet, Mark, OutputPlan, Style
 from ..schema import GENERATED_SHEETS
+from .cached_values import restore_cached_values
 from .files import backup, write_atomically
 
 AUTHOR = "ducha"
@@ -178,7 +179,9 @@ def apply_plan(source: Path, plan: OutputPlan, dest: Path | None = None, *, in_p
     target = source if in_place else Path(dest) if dest else default_output(source)
     keep_vba = source.suffix.lower() == ".xlsm"
     wb = load_workbook(source, keep_vba=keep_vba, rich_text=False)
-    remove_generated(wb, {s.name for s in plan.sheets})
+    generated = set(GENERATED_SHEETS) | {s.name for s in plan.sheets}
+    inputs = [name for name in wb.sheetnames if name not in generated]
+    remove_generated(wb, generated)
     for spec in plan.sheets:
         _write_sheet(wb, spec)
     _apply_marks(wb, plan.marks)
@@ -189,7 +192,12 @@ def apply_plan(source: Path, plan: OutputPlan, dest: Path | None = None, *, in_p
             ws.sheet_view.tabSelected = ws.title == first
     if in_place:
         backup(source)
-    write_atomically(target, wb.save)
+
+    def save(tmp: Path) -> None:
+        wb.save(tmp)
+        restore_cached_values(source, tmp, inputs)
+
+    write_atomically(target, save)
     return target
 
 
