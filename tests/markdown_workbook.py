@@ -13,9 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.utils import get_column_letter
 
 from ducha.idnumber import check_character
 from ducha.parameters import parameter_rows
+from ducha.pipeline import CheckResult, run_check
 from ducha.schema import BASIC, COUNTY, HOUSEHOLDS, INTERVIEWS, PARAMETERS, SAMPLING, VILLAGES, Sheet
 
 _NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
@@ -158,3 +160,68 @@ def set_form(sheets: dict[str, list[list[Any]]], sheet: str, header: str, value:
     index = next(i for i, r in enumerate(rows) if str(r[0]).rstrip("*").split("(")[0] == header)
     rows[index][1] = value
     return f"B{index + 1}"
+
+
+# --- helpers for the check tests: run the pipeline on rows, locate cells, reshape a clean workbook -----------------
+
+_SHEETS_BY_NAME = {s.name: s for s in (BASIC, SAMPLING, HOUSEHOLDS, VILLAGES, COUNTY, INTERVIEWS, PARAMETERS)}
+TABLE_SHEETS = (SAMPLING.name, HOUSEHOLDS.name, VILLAGES.name, INTERVIEWS.name)
+
+
+def check_sheets(folder: Path, sheets: dict[str, list[list[Any]] | str], name: str = "督查工作簿.xlsx") -> CheckResult:
+    """Write `sheets` into `folder` as a real .xlsx and run `ducha check`'s pipeline on it."""
+    return run_check(write_workbook(Path(folder) / name, sheets))
+
+
+def found(result: CheckResult) -> list[tuple[str, str, str]]:
+    """(code, sheet, cell) of every finding, in report order."""
+    return [(f.code, f.sheet, f.cell) for f in result.findings]
+
+
+def _is_label(text: Any, sheet: str, header: str) -> bool:
+    f = next(f for f in _SHEETS_BY_NAME[sheet].fields if f.header == header)
+    return text in (f.label(), f.header)
+
+
+def column_of(sheets: dict[str, list[list[Any]]], sheet: str, header: str) -> int:
+    """0-based column of a table sheet's field, found by its template label (works for headers with brackets)."""
+    return next(i for i, h in enumerate(sheets[sheet][0]) if _is_label(h, sheet, header))
+
+
+def form_row(sheets: dict[str, list[list[Any]]], sheet: str, header: str) -> int:
+    """0-based row of a form sheet's field, found by its template label."""
+    return next(i for i, r in enumerate(sheets[sheet]) if r and _is_label(r[0], sheet, header))
+
+
+def set_value(sheets: dict[str, list[list[Any]]], sheet: str, header: str, value: Any, column: int = 1) -> str:
+    """Change a form sheet's value (column B) or, with column=2, its 数据来源 (column C); returns the A1 cell."""
+    row = form_row(sheets, sheet, header)
+    sheets[sheet][row][column] = value
+    return f"{get_column_letter(column + 1)}{row + 1}"
+
+
+def records_of(sheets: dict[str, list[list[Any]]], sheet: str, village: str) -> list[list[Any]]:
+    """The rows of a table sheet that belong to `village`."""
+    column = column_of(sheets, sheet, "村")
+    return [r for r in sheets[sheet][1:] if r[column] == village]
+
+
+def replace_everywhere(sheets: dict[str, list[list[Any]]], old: Any, new: Any) -> None:
+    """Replace every cell equal to `old` in the table sheets (e.g. move a village to another township)."""
+    for name in TABLE_SHEETS:
+        for row in sheets[name]:
+            row[:] = [new if v == old else v for v in row]
+
+
+def add_village(sheets: dict[str, list[list[Any]]], township: str, village: str, first_seed: int = 500) -> None:
+    """A complete third village: copies of the first sampled village's rows, renamed, with new ID numbers."""
+    source = sheets[SAMPLING.name][1][column_of(sheets, SAMPLING.name, "村")]
+    id_column = column_of(sheets, HOUSEHOLDS.name, "身份证号")
+    for name in TABLE_SHEETS:
+        town, place = column_of(sheets, name, "乡镇"), column_of(sheets, name, "村")
+        for n, row in enumerate(records_of(sheets, name, source)):
+            copy = list(row)
+            copy[town], copy[place] = township, village
+            if name == HOUSEHOLDS.name:
+                copy[id_column] = make_id(first_seed + n)
+            sheets[name].append(copy)

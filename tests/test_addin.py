@@ -211,7 +211,6 @@ def test_set_interpreter_changes_only_the_config_sheet(built: Path, tmp_path: Pa
 # --- LibreOffice ----------------------------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed")
 def test_libreoffice_imports_the_ribbon_module(built: Path, tmp_path: Path) -> None:
     source = tmp_path / "ducha.xlam"
     shutil.copyfile(built, source)

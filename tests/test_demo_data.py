@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from collections import Counter
 from pathlib import Path
@@ -225,7 +224,6 @@ def test_other_key_items_fill_their_fields(key_item: str, tmp_path: Path) -> Non
     assert _missing(schema.VILLAGES, _records(book, schema.VILLAGES), key_item) == []
 
 
-@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
 def test_libreoffice_opens_the_demo(demo: Path, tmp_path: Path) -> None:
     done = subprocess.run(["soffice", f"-env:UserInstallation={(tmp_path / 'lo-profile').as_uri()}", "--headless",
                            "--convert-to", "pdf", "--outdir", str(tmp_path), str(demo)],

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import zipfile
 from pathlib import Path
@@ -204,7 +203,6 @@ def test_fixed_document_properties(book: openpyxl.Workbook) -> None:
     assert book.properties.created.year == 2019 and book.properties.modified == book.properties.created
 
 
-@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
 def test_libreoffice_opens_and_round_trips_the_template(generated: Path, tmp_path: Path) -> None:
     profile = (tmp_path / "lo-profile").as_uri()
     for target in ("pdf", "xlsx"):

@@ -28,6 +28,9 @@ def run(command: str) -> None:
     try:
         book = calling_book()
     except Exception:
+        if command == "about":
+            _show_without_book(about())
+            return
         log.exception("no workbook to work on for command %s", command)
         _show_without_book("督查助手找不到要处理的工作簿。请先打开督查工作簿，点一下其中任意单元格，再按按钮。"
                            f"\n详细情况已记录到日志：{log_path()}")

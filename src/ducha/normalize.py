@@ -326,7 +326,7 @@ CONVERTERS: dict[FieldType, Callable[[Any, Field], Converted]] = {
 
 def convert(raw: Any, f: Field, today: dt.date | None = None) -> Converted:
     """Convert one raw cell value for a field: (None, None) when empty; formula errors reported as such."""
-    if raw is None or raw == "" or (isinstance(raw, str) and is_empty(raw)):
+    if raw is None or raw == "" or (isinstance(raw, str) and is_empty(raw)) or (isinstance(raw, float) and raw != raw):
         return None, None
     if formula_error(raw):
         return None, (Code.FORMULA_ERROR, {})

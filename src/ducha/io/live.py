@@ -39,7 +39,7 @@ MARK_PREFIX = "ducha:"  # the file adapter recognises its own rules by this text
 RECORD_NAME = "ducha_marks"
 RECORD_VERSION = "ducha/1"
 NOTE_AUTHOR = "ducha"  # notes written by the file adapter
-NOTE_LIMIT = 30  # notes per run: each note is one Excel call; the 「检查结果」 sheet lists every finding anyway
+NOTE_LIMIT = 20  # notes per run: each note is one Excel call; the 「检查结果」 sheet lists every finding anyway
 LONG_RUN = 50  # a vertical run of this many marked rows gets a rule of its own instead of a row list
 FORMULA_LIMIT = 4000  # characters of one rule formula (Excel allows 8,192; kept well below)
 LITERAL_LIMIT = 250  # characters of one string constant in a formula (Excel allows 255)
@@ -86,16 +86,54 @@ _INPUT_NAMES = {normalize.fold_header(n) for s in INPUT_SHEETS for n in (s.name,
 
 
 def read_book(book: Any) -> RawWorkbook:
-    """Every sheet's name in order, and the values of the input sheets (one read each), as calamine grids."""
+    """Every sheet's name in order; the values (one read each) and merged areas of the input sheets, as calamine
+    gives them. Other sheets (generated ones, 说明) only need their names."""
     raw = RawWorkbook(path=book_path(book))
     for sheet in book.sheets:
         name = sheet.name
-        raw.sheets[name] = _read_sheet(sheet) if normalize.fold_header(name) in _INPUT_NAMES else []
+        if normalize.fold_header(name) not in _INPUT_NAMES:
+            raw.sheets[name] = []
+            continue
+        used = sheet.used_range
+        raw.sheets[name] = _read_values(used)
+        merged = _merged_areas(sheet, parse_rect(used.address))
+        if merged:
+            raw.merged[name] = merged
     return raw
 
 
-def _read_sheet(sheet: Any) -> list[list[Any]]:
-    used = sheet.used_range
+def _merged_areas(sheet: Any, used: Rect) -> list[tuple[int, int, int, int]]:
+    """Merged areas (0-based r0, c0, r1, c1), found by halving the used range: one call when there are none."""
+    found: set[Rect] = set()
+
+    def walk(rect: Rect) -> None:
+        r1, c1, r2, c2 = rect
+        state = sheet.range((r1, c1), (r2, c2)).merge_cells
+        if state is False:
+            return
+        if state is True:
+            area = parse_rect(sheet.range((r1, c1)).merge_area.address)
+            if area[0] <= r1 and area[1] <= c1 and area[2] >= r2 and area[3] >= c2:
+                found.add(area)
+                return
+        if r2 > r1:
+            middle = (r1 + r2) // 2
+            walk((r1, c1, middle, c2))
+            walk((middle + 1, c1, r2, c2))
+        elif c2 > c1:
+            middle = (c1 + c2) // 2
+            walk((r1, c1, r2, middle))
+            walk((r1, middle + 1, r2, c2))
+
+    try:
+        walk(used)
+    except NotImplementedError:  # the remote engine cannot tell synchronously
+        log.debug("merged cells are not visible on this engine")
+        return []
+    return sorted((r1 - 1, c1 - 1, r2 - 1, c2 - 1) for r1, c1, r2, c2 in found)
+
+
+def _read_values(used: Any) -> list[list[Any]]:
     values = used.options(ndim=2, err_to_str=True).value or []
     top, left = used.row, used.column
     width = left - 1 + max((len(row) for row in values), default=0)
