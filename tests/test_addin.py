@@ -259,3 +259,13 @@ def test_uninstall_renumbers_the_remaining_open_entries() -> None:
     path = r"C:\AddIns\督查助手.xlam"
     values = {"OPEN": '"a.xlam"', "OPEN1": f'"{path}"', "OPEN2": '/R "b.xll"', "OPEN10": '"c.xlam"'}
     assert renumbered_open_entries(values, path) == {"OPEN": '"a.xlam"', "OPEN1": '/R "b.xll"', "OPEN2": '"c.xlam"'}
+
+
+def test_the_addin_commands_build_the_committed_file_and_refuse_to_install_off_windows(tmp_path, capsys):
+    from ducha.cli import main
+
+    assert main(["addin", "build", "--out", str(tmp_path / "a.xlam")]) == 0
+    assert (tmp_path / "a.xlam").read_bytes() == (Path(__file__).parents[1] / "addin" / "督查助手.xlam").read_bytes()
+    if sys.platform != "win32":
+        assert main(["addin", "install"]) == 1
+        assert "只能在 Windows 上" in capsys.readouterr().err

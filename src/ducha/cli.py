@@ -200,6 +200,22 @@ def cmd_rubric(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_addin(args: argparse.Namespace) -> int:
+    """Build, install or uninstall the Excel add-in 督查助手.xlam."""
+    from .addin_tools import AddinError, build_addin, install_addin, uninstall_addin
+
+    try:
+        if args.action == "build":
+            path = build_addin(Path(args.out) if args.out else None)
+            _console().print(f"已生成加载项：{path}")
+            return EXIT_OK
+        result = install_addin() if args.action == "install" else uninstall_addin()
+    except AddinError as exc:
+        raise UserError(str(exc)) from None
+    _console(stderr=not result.ok).print(result.message)
+    return result.exit_code
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import write_demo_workbook
 
@@ -251,6 +267,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="输出路径（默认 ./评分细则.xlsx）")
     p.add_argument("--rubric", help="从此细则文件导出（默认导出内置细则）")
     p.set_defaults(func=cmd_rubric)
+    p = sub.add_parser("addin", help="Excel 加载项：build 生成；install 安装（Windows）；uninstall 卸载")
+    p.add_argument("action", choices=("build", "install", "uninstall"))
+    p.add_argument("--out", help="build 的输出路径（默认 addin/督查助手.xlam）")
+    p.set_defaults(func=cmd_addin)
     p = sub.add_parser("demo", help="生成示例工作簿并运行全流程")
     p.add_argument("--out", help="输出目录（默认 ./ducha-demo）")
     p.set_defaults(func=cmd_demo)

@@ -33,6 +33,10 @@ class Style(StrEnum):
     TOTAL = "total"
 
 
+# Highlights on input cells are conditional-format rules whose formula carries this text, so that each adapter
+# can find and remove the rules ducha wrote, and never the clerk's own.
+MARK_PREFIX = "ducha:"
+
 SEVERITY_STYLE = {Severity.ERROR: Style.ERROR, Severity.WARNING: Style.WARNING, Severity.INFO: Style.INFO}
 
 # Fill colours (RGB hex) shared by both adapters.

@@ -482,7 +482,10 @@ def parse_workbook(raw: RawWorkbook) -> ParsedWorkbook:
 
 def read_workbook(path: Path) -> ParsedWorkbook:
     """Read and parse a workbook file. Raises UnreadableWorkbook (Chinese reason) when it is not one."""
-    return parse_workbook(read_raw_workbook(Path(path)))
+    from .pipeline import gc_paused
+
+    with gc_paused():
+        return parse_workbook(read_raw_workbook(Path(path)))
 
 
 __all__ = ["ParsedTable", "ParsedWorkbook", "UnreadableWorkbook", "match_label", "parse_workbook", "read_workbook"]

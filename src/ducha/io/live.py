@@ -26,7 +26,7 @@ from openpyxl.utils import get_column_letter, range_boundaries
 
 from .. import normalize
 from ..findings import SEVERITY_ORDER, Severity
-from ..outputplan import FILLS, SEVERITY_STYLE, BarChart, GeneratedSheet, Mark, OutputPlan, Style
+from ..outputplan import FILLS, MARK_PREFIX, SEVERITY_STYLE, BarChart, GeneratedSheet, Mark, OutputPlan, Style
 from ..schema import GENERATED_SHEETS, INPUT_SHEETS
 from .reading import RawWorkbook
 
@@ -35,7 +35,7 @@ log = logging.getLogger("ducha.live")
 Rect = tuple[int, int, int, int]  # first row, first column, last row, last column (1-based, inclusive)
 Progress = Callable[[str], None]
 
-MARK_PREFIX = "ducha:"  # the file adapter recognises its own rules by this text in the formula, and so do we
+
 RECORD_NAME = "ducha_marks"
 RECORD_VERSION = "ducha/1"
 NOTE_AUTHOR = "ducha"  # notes written by the file adapter
@@ -515,7 +515,8 @@ def _remove_marked_rules(sheet: Any) -> bool:
     """Delete every rule whose formula carries the marker; False when the engine cannot list rules."""
     try:
         rules = list(sheet.cells.conditional_formats)
-    except NotImplementedError:
+    except Exception as exc:  # NotImplementedError on the remote engine
+        log.debug("cannot list the rules of %s: %s", sheet.name, exc)
         return False
     for rule in reversed(rules):
         if MARK_PREFIX in (rule.formula or ""):
@@ -524,12 +525,13 @@ def _remove_marked_rules(sheet: Any) -> bool:
 
 
 def _remove_file_adapter_notes(sheet: Any) -> None:
+    """Notes the file adapter wrote (author "ducha"), where the engine can tell a note's author."""
     try:
         for note in list(sheet.notes):
             if note.author == NOTE_AUTHOR:
                 note.delete()
-    except NotImplementedError:
-        return
+    except Exception as exc:  # NotImplementedError on the remote engine
+        log.debug("cannot read the note authors of %s: %s", sheet.name, exc)
 
 
 def _position(book: Any, index: int) -> dict[str, Any]:

@@ -20,13 +20,13 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ..findings import Severity
-from ..outputplan import FILLS, BarChart, GeneratedSheet, Mark, OutputPlan, Style
+from ..outputplan import FILLS, MARK_PREFIX, BarChart, GeneratedSheet, Mark, OutputPlan, Style
 from ..schema import GENERATED_SHEETS
 from .cached_values import restore_cached_values
 from .files import backup, write_atomically
 
 AUTHOR = "ducha"
-MARK_FORMULA = '"ducha:{severity}"<>""'  # always true; identifies ducha's own highlight rules
+MARK_FORMULA = '"' + MARK_PREFIX + '{severity}"<>""'  # always true; identifies ducha's own highlight rules
 MARK_FILLS = {Severity.ERROR: FILLS[Style.ERROR], Severity.WARNING: FILLS[Style.WARNING],
               Severity.INFO: FILLS[Style.INFO]}
 NOTE_SIZE = (360, 160)
@@ -131,7 +131,7 @@ def remove_generated(wb: Workbook, extra_names: set[str] | None = None) -> None:
 
 
 def _is_ours(rule) -> bool:
-    return any("ducha:" in (f or "") for f in (rule.formula or []))
+    return any(MARK_PREFIX in (f or "") for f in (rule.formula or []))
 
 
 def _remove_marks(ws: Worksheet) -> None:
