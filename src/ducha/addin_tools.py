@@ -89,7 +89,6 @@ TAB_ID = "tabDucha"
 TAB_LABEL = "精准扶贫督查"
 GROUPS = (
     RibbonGroup("grpInspect", "督查"),
-    RibbonGroup("grpPrefecture", "州督查办"),
     RibbonGroup("grpHelp", "帮助"),
 )
 # One line per button. After editing, run `ducha addin build` to refresh addin/customUI14.xml and the .xlam.
@@ -99,9 +98,6 @@ BUTTONS = (
     RibbonButton("flag", "标记跟进", "ReviewNewComment", "grpInspect", "标出需要回访的农户，生成跟进名单。"),
     RibbonButton("run_all", "一键运行", "MacroPlay", "grpInspect", "依次检查完整性、计算评分、标记跟进。"),
     RibbonButton("clear", "清除结果", "Delete", "grpInspect", "删除生成的结果表和标记，填报内容不变。"),
-    RibbonButton("report", "汇总", "CreateReport", "grpPrefecture", "汇总各县报回的工作簿，生成评分汇总表和问题台账。"),
-    RibbonButton("sample", "抽样", "Filter", "grpPrefecture", "按花名册抽取下月督查样本，生成预填的督查工作簿。"),
-    RibbonButton("letters", "督办函", "EnvelopesAndLabelsDialog", "grpPrefecture", "按问题台账生成各县整改督办函。"),
     RibbonButton("about", "关于/帮助", "Help", "grpHelp", "查看版本、Python 环境和使用说明。", "关于督查助手"),
 )
 
