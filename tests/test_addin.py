@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
 import sys
-import uuid
 import zipfile
 from pathlib import Path
 
@@ -41,6 +39,7 @@ from ducha.addin_tools import (
     set_interpreter,
     uninstall_addin,
 )
+from libreoffice import convert
 
 COMMITTED = ADDIN_DIR / ADDIN_FILENAME
 PKG_REL_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
@@ -214,13 +213,8 @@ def test_set_interpreter_changes_only_the_config_sheet(built: Path, tmp_path: Pa
 def test_libreoffice_imports_the_ribbon_module(built: Path, tmp_path: Path) -> None:
     source = tmp_path / "ducha.xlam"
     shutil.copyfile(built, source)
-    profile = tmp_path / f"lo-profile-{uuid.uuid4().hex}"
-    subprocess.run(
-        ["soffice", f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore",
-         "--infilter=Calc MS Excel 2007 VBA XML", "--convert-to", "ods", "--outdir", str(tmp_path), str(source)],
-        check=True, capture_output=True, timeout=180,
-    )
-    with zipfile.ZipFile(tmp_path / "ducha.ods") as ods:
+    ods_path = convert(source, "ods", tmp_path, infilter="Calc MS Excel 2007 VBA XML")
+    with zipfile.ZipFile(ods_path) as ods:
         modules = [name for name in ods.namelist() if re.fullmatch(rf"Basic/[^/]+/{VBA_MODULE}\.xml", name)]
         assert len(modules) == 1, ods.namelist()
         imported = SafeET.fromstring(ods.read(modules[0])).text

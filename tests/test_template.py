@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ from ducha.template import (
     workbook_bytes,
     write_template,
 )
+from libreoffice import convert
 
 COMMITTED = Path(__file__).resolve().parents[1] / "workbook_templates" / TEMPLATE_FILE_NAME
 TEXT_TYPES = (FieldType.ID_NUMBER, FieldType.PHONE, FieldType.REGION_CODE, FieldType.TEXT, FieldType.MONTH)
@@ -220,14 +220,8 @@ def test_fixed_document_properties(book: openpyxl.Workbook) -> None:
 
 
 def test_libreoffice_opens_and_round_trips_the_template(generated: Path, tmp_path: Path) -> None:
-    profile = (tmp_path / "lo-profile").as_uri()
     for target in ("pdf", "xlsx"):
-        out = tmp_path / target
-        done = subprocess.run(["soffice", f"-env:UserInstallation={profile}", "--headless", "--convert-to", target,
-                               "--outdir", str(out), str(generated)], capture_output=True, text=True, timeout=180)
-        assert done.returncode == 0, done.stderr
-        converted = out / f"{generated.stem}.{target}"
-        assert converted.stat().st_size > 1000, done.stdout + done.stderr
+        assert convert(generated, target, tmp_path / target).stat().st_size > 1000
     again = openpyxl.load_workbook(tmp_path / "xlsx" / generated.name)
     assert again.sheetnames == [schema.INSTRUCTIONS_SHEET, *(s.name for s in schema.INPUT_SHEETS)]
     ws = again[schema.HOUSEHOLDS.name]
