@@ -238,8 +238,9 @@ class Archive:
             relative = stored_path.relative_to(self.folder).as_posix()
             cursor = db.execute(
                 "INSERT INTO submissions (sha256, file_name, stored_path, county, county_code, month, "
-                "inspection_group, received_at, sent_at, sender, subject, source, version, status, errors, warnings, "
-                "total, max_total, key_item, rubric) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "inspection_group, received_at, sent_at, sender, subject, source, version, status, errors, "
+                "warnings, total, max_total, key_item, rubric) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (sub.sha256, sub.file_name, relative, sub.county, sub.county_code, sub.month, sub.inspection_group,
                  sub.received_at, sub.sent_at, sub.sender, sub.subject, sub.source, version, status, sub.errors,
                  sub.warnings, sub.total, sub.max_total, sub.key_item, sub.rubric))
