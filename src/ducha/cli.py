@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
+import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -13,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from . import __version__
+from .archive import STATUS_NAMES
 from .commands import COMMANDS, CommandResult
 from .findings import Severity, count_by_severity
 from .io.reading import UnreadableWorkbook
@@ -25,6 +28,7 @@ from .score_sheet import ScoreOutput
 from .workbook import ParsedWorkbook, read_workbook
 
 EXIT_OK, EXIT_FINDINGS, EXIT_UNREADABLE, EXIT_INTERNAL = 0, 1, 2, 3
+ARCHIVE_ENV, PASSWORD_ENV = "DUCHA_ARCHIVE", "DUCHA_PASSWORD"
 SHOWN_FINDINGS = 15
 
 log = logging.getLogger("ducha.cli")
@@ -216,6 +220,97 @@ def cmd_addin(args: argparse.Namespace) -> int:
     return result.exit_code
 
 
+def _archive(args: argparse.Namespace):
+    from .archive import DEFAULT_FOLDER, Archive
+
+    folder = Path(args.archive or os.environ.get(ARCHIVE_ENV) or DEFAULT_FOLDER)
+    try:
+        return Archive(folder)
+    except (OSError, sqlite3.Error) as exc:
+        raise UserError(f"无法打开档案文件夹「{folder}」：{exc}。") from None
+
+
+def _password(args: argparse.Namespace) -> str | None:
+    return getattr(args, "password", None) or os.environ.get(PASSWORD_ENV) or None
+
+
+def cmd_intake(args: argparse.Namespace) -> int:
+    """Take in workbooks, folders, emails and zips; archive, check, score, flag; write receipts."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn
+
+    from .intake import RECEIPTS, Intake, Outcome
+
+    missing = [p for p in args.paths if not Path(p).exists()]
+    if missing:
+        raise UserError("找不到：" + "、".join(missing) + "。请检查路径。")
+    with _archive(args) as archive:
+        intake = Intake(archive, password=_password(args), rubric=_rubric(args), receipts=not args.no_receipts)
+        with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=_console(stderr=True),
+                      transient=True) as bar:
+            task = bar.add_task("正在接收…", total=None)
+
+            def step(outcome: Outcome) -> None:
+                bar.update(task, advance=1, description=f"已处理 {bar.tasks[0].completed + 1:g} 份：{outcome.name}")
+
+            outcomes = intake.run([Path(p) for p in args.paths], progress=step)
+        table = Table(title=f"接收结果（档案：{archive.folder}）")
+        for column in ("文件", "结果", "县", "月份", "版本", "总分", "错误", "说明"):
+            table.add_column(column, overflow="fold")
+        for o in outcomes:
+            table.add_row(o.name, o.status_text, o.county or "", o.month or "", str(o.version or ""),
+                          "" if o.total is None else f"{round(o.total, 2):g}", str(o.errors or ""), o.reason)
+        _console().print(table)
+        counts = {kind: sum(1 for o in outcomes if o.kind == kind) for kind in {o.kind for o in outcomes}}
+        totals = "；".join(f"{STATUS_NAMES.get(k, k)} {n} 份" for k, n in sorted(counts.items()))
+        _console().print(totals or "没有找到工作簿。")
+        if not args.no_receipts:
+            _console().print(f"回执在：{archive.folder / RECEIPTS}")
+    return EXIT_FINDINGS if any(o.kind == "rejected" for o in outcomes) else EXIT_OK
+
+
+def cmd_resolve(args: argparse.Namespace) -> int:
+    """The supervisor's ruling on a conflict: keep one submission, supersede its rivals."""
+    with _archive(args) as archive:
+        try:
+            archive.resolve_conflict(args.submission)
+        except KeyError:
+            raise UserError(f"档案中没有编号为 {args.submission} 的提交。") from None
+    _console().print(f"已采用提交 {args.submission}；同县同月的其他提交已标为“已被取代”。")
+    return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from .report import load_counties, write_report
+
+    out = Path(args.out) if args.out else Path.cwd() / f"督查评分汇总-{args.month}.xlsx"
+    with _archive(args) as archive:
+        try:
+            counties = load_counties(Path(args.counties)) if args.counties else None
+            write_report(archive, args.month, out, counties)
+        except UnreadableWorkbook as exc:
+            raise UserError(f"县名单无法读取：{exc}。") from None
+        except ValueError as exc:  # a month not in YYYY-MM form, or problems in the county list (Chinese text)
+            raise UserError(str(exc)) from None
+        except PermissionError:
+            raise UserError(f"无法写入「{out}」：文件可能正在 Excel 中打开，请关闭后重试。") from None
+    _console().print(f"汇总工作簿已写入：{out}")
+    return EXIT_OK
+
+
+def cmd_protect(args: argparse.Namespace) -> int:
+    from .protect import ProtectError, protect_copy
+
+    password = _password(args)
+    if not password:
+        raise UserError(f"请用 --password 或环境变量 {PASSWORD_ENV} 提供密码。")
+    try:
+        out = protect_copy(Path(args.workbook), password, Path(args.out) if args.out else None)
+    except ProtectError as exc:
+        raise UserError(str(exc)) from None
+    _console().print(f"已生成加密副本：{out}（原文件未改动）。请把密码另行告知收件人，不要写在同一封邮件里。")
+    return EXIT_OK
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import write_demo_workbook
 
@@ -271,6 +366,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=("build", "install", "uninstall"))
     p.add_argument("--out", help="build 的输出路径（默认 addin/督查助手.xlam）")
     p.set_defaults(func=cmd_addin)
+    p = sub.add_parser("intake", help="接收各县报回的工作簿（文件、文件夹、.eml/.msg 邮件、.zip）并归档")
+    p.add_argument("paths", nargs="+", help="工作簿、文件夹、邮件或压缩包")
+    p.add_argument("--archive", help=f"档案文件夹（默认 ./督查档案，或环境变量 {ARCHIVE_ENV}）")
+    p.add_argument("--password", help=f"加密工作簿的密码（或环境变量 {PASSWORD_ENV}）")
+    p.add_argument("--rubric", help="评分细则文件；默认用内置细则")
+    p.add_argument("--no-receipts", action="store_true", help="不生成回执")
+    p.set_defaults(func=cmd_intake)
+    p = sub.add_parser("report", help="从档案生成督查评分汇总工作簿")
+    p.add_argument("--month", required=True, help="督查月份 YYYY-MM")
+    p.add_argument("--archive", help="档案文件夹")
+    p.add_argument("--counties", help="县名单工作簿（县名称、县级区划代码、是否有脱贫任务），用于全覆盖统计")
+    p.add_argument("--out", help="输出路径")
+    p.set_defaults(func=cmd_report)
+    p = sub.add_parser("resolve", help="裁定同县同月的冲突：采用指定编号的提交")
+    p.add_argument("submission", type=int, help="提交编号（见汇总工作簿「提交记录」）")
+    p.add_argument("--archive", help="档案文件夹")
+    p.set_defaults(func=cmd_resolve)
+    p = sub.add_parser("protect", help="生成加密副本，便于通过邮件发送")
+    p.add_argument("workbook")
+    p.add_argument("--password", help=f"密码（或环境变量 {PASSWORD_ENV}）")
+    p.add_argument("--out", help="输出路径（默认 <原名>.加密.xlsx）")
+    p.set_defaults(func=cmd_protect)
     p = sub.add_parser("demo", help="生成示例工作簿并运行全流程")
     p.add_argument("--out", help="输出目录（默认 ./ducha-demo）")
     p.set_defaults(func=cmd_demo)

@@ -73,6 +73,19 @@ class BarChart:
 
 
 @dataclass(frozen=True)
+class LineChart:
+    """A line chart: one line per series, each (title cell, values range) in a row or a column of the sheet, over
+    the category labels (e.g. months)."""
+
+    title: str
+    categories: str  # e.g. "C4:H4"
+    series: tuple[tuple[str, str], ...]  # (title cell, values range)
+    anchor: str
+    y_title: str = ""
+    x_title: str = ""
+
+
+@dataclass(frozen=True)
 class Conditional:
     """A conditional colour on a generated sheet: `style` where `formula` (relative to the range's top-left cell)
     is true."""
@@ -94,7 +107,7 @@ class GeneratedSheet:
     styles: list[tuple[str, Style]] = field(default_factory=list)  # (A1 range, style)
     links: list[Link] = field(default_factory=list)
     merges: list[str] = field(default_factory=list)
-    charts: list[BarChart] = field(default_factory=list)
+    charts: list[BarChart | LineChart] = field(default_factory=list)
     conditional: list[Conditional] = field(default_factory=list)
     auto_filter: str | None = None
     print_title_rows: str | None = None  # e.g. "1:2", repeated on every printed page

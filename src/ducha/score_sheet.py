@@ -60,6 +60,7 @@ class ScoreOutput:
     card: ScoreCard
     flags: list[Flag]
     expected: dict[tuple[str, str], ScalarValue] = field(default_factory=dict)  # (sheet, A1) -> value
+    indicators: list[Indicator] = field(default_factory=list)
 
 
 def _sheet_name(data: InspectionData, key: str) -> str:
@@ -341,7 +342,7 @@ def build_score_output(data: InspectionData, judgments: list[HouseholdJudgment],
         sheet.row_heights = auto_row_heights(sheet)
         if sheet.name in (EVIDENCE_SHEET, VILLAGE_EVIDENCE_SHEET):
             sheet.print_title_rows = "1:1"
-    return ScoreOutput(plan=plan, card=card, flags=flags, expected=builder.expected)
+    return ScoreOutput(plan=plan, card=card, flags=flags, expected=builder.expected, indicators=indicators)
 
 
 def score_workbook(data: InspectionData, rubric: Rubric = DEFAULT_RUBRIC, key_item: str | None = None) -> ScoreOutput:

@@ -10,17 +10,19 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 from openpyxl.chart import BarChart as XlBarChart
-from openpyxl.chart import Reference
+from openpyxl.chart import LineChart as XlLineChart
+from openpyxl.chart import Reference, Series
+from openpyxl.chart.series import SeriesLabel, StrRef
 from openpyxl.comments import Comment
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter, range_boundaries
+from openpyxl.utils import get_column_letter, quote_sheetname, range_boundaries
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ..findings import Severity
-from ..outputplan import FILLS, MARK_PREFIX, BarChart, GeneratedSheet, Mark, OutputPlan, Style
+from ..outputplan import FILLS, MARK_PREFIX, BarChart, GeneratedSheet, LineChart, Mark, OutputPlan, Style
 from ..schema import GENERATED_SHEETS
 from .cached_values import restore_cached_values
 from .files import backup, write_atomically
@@ -63,7 +65,7 @@ def _cells(ws: Worksheet, ref: str):
     return ((ws[ref],),)
 
 
-def _write_sheet(wb: Workbook, spec: GeneratedSheet) -> Worksheet:
+def write_sheet(wb: Workbook, spec: GeneratedSheet) -> Worksheet:
     """A new sheet at its position (None: after every other sheet)."""
     ws = wb.create_sheet(spec.name, spec.position)
     for row in spec.rows:
@@ -81,7 +83,7 @@ def _write_sheet(wb: Workbook, spec: GeneratedSheet) -> Worksheet:
     for ref in spec.merges:
         ws.merge_cells(ref)
     for chart in spec.charts:
-        ws.add_chart(_bar_chart(ws, chart), chart.anchor)
+        ws.add_chart(_line_chart(ws, chart) if isinstance(chart, LineChart) else _bar_chart(ws, chart), chart.anchor)
     for rule in spec.conditional:
         colour = _fill(FILLS[rule.style])
         ws.conditional_formatting.add(rule.range, FormulaRule(formula=[rule.formula], fill=colour))
@@ -117,6 +119,27 @@ def _bar_chart(ws: Worksheet, spec: BarChart) -> XlBarChart:
         chart.add_data(ref, titles_from_data=True)
     chart.set_categories(Reference(ws, min_col=min_col, min_row=min_row, max_col=max_col, max_row=max_row))
     chart.height, chart.width = 9, 18
+    return chart
+
+
+def _line_chart(ws: Worksheet, spec: LineChart) -> XlLineChart:
+    """One line with markers per series; a series' title is the text of its title cell."""
+    chart = XlLineChart()
+    chart.title = spec.title
+    chart.y_axis.title = spec.y_title or None
+    chart.x_axis.title = spec.x_title or None
+    chart.x_axis.delete = chart.y_axis.delete = False
+    for title_cell, values in spec.series:
+        v_min_col, v_min_row, v_max_col, v_max_row = range_boundaries(values)
+        series = Series(Reference(ws, min_col=v_min_col, min_row=v_min_row, max_col=v_max_col, max_row=v_max_row))
+        t_col, t_row, _, _ = range_boundaries(title_cell)
+        series.tx = SeriesLabel(strRef=StrRef(f"{quote_sheetname(ws.title)}!${get_column_letter(t_col)}${t_row}"))
+        series.marker.symbol = "circle"
+        series.smooth = False
+        chart.series.append(series)
+    min_col, min_row, max_col, max_row = range_boundaries(spec.categories)
+    chart.set_categories(Reference(ws, min_col=min_col, min_row=min_row, max_col=max_col, max_row=max_row))
+    chart.height, chart.width = 10, 20
     return chart
 
 
@@ -183,7 +206,7 @@ def apply_plan(source: Path, plan: OutputPlan, dest: Path | None = None, *, in_p
     inputs = [name for name in wb.sheetnames if name not in generated]
     remove_generated(wb, generated)
     for spec in plan.sheets:
-        _write_sheet(wb, spec)
+        write_sheet(wb, spec)
     _apply_marks(wb, plan.marks)
     if plan.sheets:
         first = plan.sheets[0].name
