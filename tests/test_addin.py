@@ -136,11 +136,11 @@ def test_ribbon_is_one_chinese_tab_of_large_buttons(built: Path) -> None:
     root = SafeET.fromstring(parts_of(built)[CUSTOMUI14_PART])
     assert root.tag == f"{UI}customUI"
     assert [tab.get("label") for tab in root.iter(f"{UI}tab")] == [TAB_LABEL]
-    assert [group.get("label") for group in root.iter(f"{UI}group")] == ["督查", "帮助"]
+    assert [group.get("label") for group in root.iter(f"{UI}group")] == ["督查", "州督查办", "帮助"]
     buttons = list(root.iter(f"{UI}button"))
     ids = [button.get("id") for button in buttons]
     assert len(ids) == len(set(ids))
-    assert {"check", "score", "flag", "run_all", "clear", "about"} == set(ids)
+    assert {"check", "score", "flag", "run_all", "clear", "report", "about"} == set(ids)
     for button in buttons:
         assert button.get("size") == "large"
         assert re.fullmatch(r"[A-Za-z][A-Za-z0-9]+", button.get("imageMso"))

@@ -223,3 +223,43 @@ def test_two_intakes_at_once_store_each_workbook_once(tmp_path: Path) -> None:
     with Archive(folder) as a:
         kinds = [e["kind"] for e in a.events()]
     assert kinds.count("accepted") == 16 and kinds.count("duplicate") == 16
+
+
+def test_the_summary_button_takes_in_a_folder_and_writes_the_report_without_reading_its_own_archive(
+        tmp_path: Path) -> None:
+    from ducha import excel
+
+    inbox = _inbox(tmp_path, n=4)
+
+    class Books:  # stands in for Excel's Workbooks.Open only
+        opened: list[str] = []
+
+        def open(self, path: str) -> None:
+            self.opened.append(path)
+
+    class App:
+        books = Books()
+
+    class Book:
+        app = App()
+
+    first = excel.summarise(Book(), lambda text: None, pick_folder=lambda book: str(inbox))
+    again = excel.summarise(Book(), lambda text: None, pick_folder=lambda book: str(inbox))
+
+    report = inbox / "督查档案" / "督查评分汇总-2019-01.xlsx"
+    assert "接收 4 份" in first and str(report) in first
+    assert "接收 0 份，重复 4 份，拒收 0 份" in again  # neither the originals nor the receipts were read back
+    assert Books.opened == [str(report), str(report)]
+    assert load_workbook(report).sheetnames[0] == "评分汇总"
+    assert excel.summarise(Book(), lambda text: None, pick_folder=lambda book: None) == "没有选择文件夹，汇总已取消。"
+
+
+def test_intake_expands_wildcards_itself_as_windows_cmd_does_not(tmp_path: Path) -> None:
+    for county, code in COUNTIES[:2]:
+        county_workbook(tmp_path / f"{county}.xlsx", county, code)
+
+    assert main(["intake", str(tmp_path / "*.xlsx"), "--archive", str(tmp_path / "档案")]) == 0
+
+    with Archive(tmp_path / "档案") as a:
+        assert len(a.submissions()) == 2
+    assert main(["intake", str(tmp_path / "*.eml"), "--archive", str(tmp_path / "档案")]) == 2

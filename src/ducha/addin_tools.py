@@ -89,6 +89,7 @@ TAB_ID = "tabDucha"
 TAB_LABEL = "精准扶贫督查"
 GROUPS = (
     RibbonGroup("grpInspect", "督查"),
+    RibbonGroup("grpPrefecture", "州督查办"),
     RibbonGroup("grpHelp", "帮助"),
 )
 # One line per button. After editing, run `ducha addin build` to refresh addin/customUI14.xml and the .xlam.
@@ -98,6 +99,8 @@ BUTTONS = (
     RibbonButton("flag", "标记跟进", "ReviewNewComment", "grpInspect", "标出需要回访的农户，生成跟进名单。"),
     RibbonButton("run_all", "一键运行", "MacroPlay", "grpInspect", "依次检查完整性、计算评分、标记跟进。"),
     RibbonButton("clear", "清除结果", "Delete", "grpInspect", "删除生成的结果表和标记，填报内容不变。"),
+    RibbonButton("report", "汇总", "CreateReport", "grpPrefecture",
+                 "选择存放各县报回工作簿（邮件、压缩包也可以）的文件夹，接收归档并生成评分汇总工作簿。"),
     RibbonButton("about", "关于/帮助", "Help", "grpHelp", "查看版本、Python 环境和使用说明。", "关于督查助手"),
 )
 

@@ -236,11 +236,15 @@ def _password(args: argparse.Namespace) -> str | None:
 
 def cmd_intake(args: argparse.Namespace) -> int:
     """Take in workbooks, folders, emails and zips; archive, check, score, flag; write receipts."""
+    import glob
+
     from rich.progress import Progress, SpinnerColumn, TextColumn
 
     from .intake import RECEIPTS, Intake, Outcome
 
-    missing = [p for p in args.paths if not Path(p).exists()]
+    # Windows' cmd does not expand wildcards: `ducha intake 收件\*.eml` is expanded here.
+    paths = [m for p in args.paths for m in (sorted(glob.glob(p)) if glob.has_magic(p) else [p])]
+    missing = [p for p in paths if not Path(p).exists()] or ([] if paths else args.paths)
     if missing:
         raise UserError("找不到：" + "、".join(missing) + "。请检查路径。")
     with _archive(args) as archive:
@@ -252,7 +256,7 @@ def cmd_intake(args: argparse.Namespace) -> int:
             def step(outcome: Outcome) -> None:
                 bar.update(task, advance=1, description=f"已处理 {bar.tasks[0].completed + 1:g} 份：{outcome.name}")
 
-            outcomes = intake.run([Path(p) for p in args.paths], progress=step)
+            outcomes = intake.run([Path(p) for p in paths], progress=step)
         table = Table(title=f"接收结果（档案：{archive.folder}）")
         for column in ("文件", "结果", "县", "月份", "版本", "总分", "错误", "说明"):
             table.add_column(column, overflow="fold")

@@ -11,6 +11,7 @@ import logging
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from . import __version__
@@ -84,6 +85,8 @@ def run_on_book(book: Any, command: str) -> str:
 def _carry_out(book: Any, command: str, progress: Callable[[str], None]) -> str:
     if command == "about":
         return about(book)
+    if command == "report":
+        return summarise(book, progress)
     from .commands import COMMANDS
 
     if command not in COMMANDS:
@@ -100,6 +103,38 @@ def _carry_out(book: Any, command: str, progress: Callable[[str], None]) -> str:
     log.info("command %s wrote %s, %d marked cells in %d rules, %d notes; not applied: %s", command, report.sheets,
              report.marked_cells, report.rules, report.notes_written, ", ".join(report.unsupported) or "nothing")
     return "\n".join([result.summary, *report.remarks()])
+
+
+def summarise(book: Any, progress: Callable[[str], None],
+              pick_folder: Callable[[Any], str | None] | None = None) -> str:
+    """The 汇总 button: choose the folder of emailed workbooks, take them in, write and open the month's report."""
+    from .intake import summarise_folder
+
+    folder = (pick_folder or _pick_folder)(book)
+    if not folder:
+        return "没有选择文件夹，汇总已取消。"
+    progress("督查助手：正在接收各县工作簿并汇总…")
+    outcomes, report = summarise_folder(Path(folder))
+    taken = sum(o.kind in ("accepted", "conflict") for o in outcomes)
+    rejected = [o for o in outcomes if o.kind == "rejected"]
+    lines = [f"接收 {taken} 份，重复 {sum(o.kind == 'duplicate' for o in outcomes)} 份，拒收 {len(rejected)} 份。"]
+    lines += [f"拒收：{o.name}（{o.reason}）" for o in rejected[:5]]
+    if report is None:
+        return "\n".join([*lines, "文件夹里没有可以汇总的督查工作簿。"])
+    lines.append(f"汇总工作簿：{report}；档案和回执在：{report.parent}")
+    try:
+        book.app.books.open(str(report))
+    except Exception:
+        log.warning("could not open the report in Excel", exc_info=True)
+        lines.append("请在 Excel 中打开上面的汇总工作簿。")
+    return "\n".join(lines)
+
+
+def _pick_folder(book: Any) -> str | None:
+    """Excel's own folder picker (desktop Excel; msoFileDialogFolderPicker = 4)."""
+    dialog = book.app.api.FileDialog(4)
+    dialog.Title = "选择存放各县报回工作簿（邮件、压缩包也可以）的文件夹"
+    return str(dialog.SelectedItems(1)) if dialog.Show() == -1 else None
 
 
 def about(book: Any | None = None) -> str:

@@ -289,10 +289,10 @@ def village_evidence(data: InspectionData) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=[ROW, "township", "village", *VILLAGE_COLUMNS], dtype=object)
 
 
-def _sample(spec: SampleSpec, frame: pd.DataFrame, data: InspectionData) -> Indicator:
+def _sample(spec: SampleSpec, records: list[dict[str, Any]], data: InspectionData) -> Indicator:
     num = den = 0
     cases = []
-    for rec in frame.to_dict("records"):
+    for rec in records:
         value = rec[spec.column]
         if value not in (spec.hit, spec.miss):
             continue
@@ -328,7 +328,8 @@ def _county(spec: CountySpec, data: InspectionData) -> Indicator:
 
 def compute_indicators(data: InspectionData, judgments: list[HouseholdJudgment]) -> list[Indicator]:
     """Every indicator of the six items and the five N items, in item order."""
-    tables = {"households": household_evidence(data, judgments), "villages": village_evidence(data)}
+    tables = {"households": household_evidence(data, judgments).to_dict("records"),
+              "villages": village_evidence(data).to_dict("records")}
     found = [_sample(s, tables[s.table], data) for s in SAMPLE_SPECS] + [_county(s, data) for s in COUNTY_SPECS]
     return sorted(found, key=lambda ind: INDICATOR_ORDER[ind.key])
 

@@ -20,7 +20,7 @@ from .io.reading import UnreadableWorkbook
 from .pipeline import CheckResult, check_parsed, gc_paused
 from .receipt import write_receipt
 from .rubric import DEFAULT_RUBRIC, Rubric
-from .score_sheet import ScoreOutput, score_workbook
+from .score_sheet import Evaluation, evaluate
 from .workbook import read_workbook
 
 log = logging.getLogger("ducha.intake")
@@ -52,7 +52,7 @@ class Outcome:
         return store.STATUS_NAMES.get(self.kind, self.kind)
 
 
-def _results(check: CheckResult, score: ScoreOutput) -> dict[str, list[dict]]:
+def _results(check: CheckResult, score: Evaluation) -> dict[str, list[dict]]:
     card = score.card
     return {
         "findings": [{"code": f.code, "severity": f.severity.value, "sheet": f.sheet, "cell": f.cell, "field": f.field,
@@ -70,7 +70,7 @@ def _results(check: CheckResult, score: ScoreOutput) -> dict[str, list[dict]]:
     }
 
 
-def _submission(item: Incoming, sha: str, check: CheckResult, score: ScoreOutput, rubric: Rubric) -> Submission:
+def _submission(item: Incoming, sha: str, check: CheckResult, score: Evaluation, rubric: Rubric) -> Submission:
     basic = check.parsed.basic
     card = score.card
     return Submission(
@@ -95,7 +95,8 @@ class Intake:
 
     def run(self, paths: Iterable[Path], progress: Callable[[Outcome], None] | None = None) -> list[Outcome]:
         outcomes = []
-        kwargs = {"password": self.password} | ({"limits": self.limits} if self.limits else {})
+        kwargs = {"password": self.password, "exclude": [self.archive.folder]}
+        kwargs |= {"limits": self.limits} if self.limits else {}
         for item in collect([Path(p) for p in paths], **kwargs):
             outcome = self.take(item)
             outcomes.append(outcome)
@@ -141,7 +142,7 @@ class Intake:
         with gc_paused():
             parsed = read_workbook(stored)
             check = check_parsed(stored, parsed)
-            score = score_workbook(parsed.data, self.rubric)
+            score = evaluate(parsed.data, self.rubric)
         submission = _submission(item, sha, check, score, self.rubric)
         try:
             result = self.archive.add_submission(submission, stored)
@@ -168,3 +169,24 @@ class Intake:
         except OSError:
             log.exception("could not write the receipt for %s", outcome.name)
             return None
+
+
+def summarise_folder(folder: Path, *, month: str | None = None, password: str | None = None
+                     ) -> tuple[list[Outcome], Path | None]:
+    """The 汇总 button: take in everything under `folder` into `folder/督查档案`, then write the month's report there.
+
+    The month is the one most of the batch's workbooks are for (else the latest in the archive)."""
+    from collections import Counter
+
+    from .report import write_report
+
+    with Archive(Path(folder) / store.DEFAULT_FOLDER) as archive:
+        outcomes = Intake(archive, password=password).run([Path(folder)])
+        months = Counter(o.month for o in outcomes if o.month)
+        month = month or (months.most_common(1)[0][0] if months else None)
+        if month is None:
+            latest = archive.query("SELECT MAX(month) AS m FROM submissions")
+            month = latest[0]["m"] if latest else None
+        if month is None:
+            return outcomes, None
+        return outcomes, write_report(archive, month, archive.folder / f"督查评分汇总-{month}.xlsx")

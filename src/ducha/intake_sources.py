@@ -126,12 +126,15 @@ class _Origin:
 class _Context:
     password: str | None
     limits: Limits
+    exclude: tuple[Path, ...] = ()  # folders never walked into (the archive itself)
 
 
-def collect(paths: Iterable[Path], *, password: str | None = None,
-            limits: Limits = DEFAULT_LIMITS) -> Iterator[Item]:
-    """Every workbook found under `paths`, in a deterministic order; one bad file never stops the rest."""
-    ctx = _Context(password or None, limits)
+def collect(paths: Iterable[Path], *, password: str | None = None, limits: Limits = DEFAULT_LIMITS,
+            exclude: Iterable[Path] = ()) -> Iterator[Item]:
+    """Every workbook found under `paths`, in a deterministic order; one bad file never stops the rest.
+
+    Folders in `exclude` (the archive, with its originals and receipts) are never walked into."""
+    ctx = _Context(password or None, limits, tuple(p.resolve() for p in exclude))
     for path in paths:
         path = Path(path)
         if path.is_dir():
@@ -202,6 +205,8 @@ def _folder(folder: Path, ctx: _Context) -> Iterator[Item]:
         return
     for entry in entries:
         if _skipped(entry.name) or (entry.is_symlink() and entry.is_dir()):
+            continue
+        if entry.is_dir() and entry.resolve() in ctx.exclude:
             continue
         if entry.is_dir():
             yield from _folder(entry, ctx)

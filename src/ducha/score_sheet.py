@@ -345,9 +345,25 @@ def build_score_output(data: InspectionData, judgments: list[HouseholdJudgment],
     return ScoreOutput(plan=plan, card=card, flags=flags, expected=builder.expected, indicators=indicators)
 
 
-def score_workbook(data: InspectionData, rubric: Rubric = DEFAULT_RUBRIC, key_item: str | None = None) -> ScoreOutput:
-    """The whole score run: judgments, indicators, score, flags and the output plan."""
+@dataclass
+class Evaluation:
+    """The plan's formulas applied to one workbook: judgments, indicators, the score card and the flags."""
+
+    judgments: list[HouseholdJudgment]
+    indicators: list[Indicator]
+    card: ScoreCard
+    flags: list[Flag]
+
+
+def evaluate(data: InspectionData, rubric: Rubric = DEFAULT_RUBRIC, key_item: str | None = None) -> Evaluation:
+    """Judgments, indicators, score and flags, without describing any sheet (what intake needs)."""
     judgments = judge_households(data, rubric.judgment_rules)
     indicators = compute_indicators(data, judgments)
     card = score_inspection(data, judgments, indicators, rubric, key_item)
-    return build_score_output(data, judgments, indicators, card, build_flags(data, judgments, indicators, card))
+    return Evaluation(judgments, indicators, card, build_flags(data, judgments, indicators, card))
+
+
+def score_workbook(data: InspectionData, rubric: Rubric = DEFAULT_RUBRIC, key_item: str | None = None) -> ScoreOutput:
+    """The whole score run: judgments, indicators, score, flags and the output plan."""
+    e = evaluate(data, rubric, key_item)
+    return build_score_output(data, e.judgments, e.indicators, e.card, e.flags)

@@ -1,0 +1,67 @@
+"""Benchmark: `ducha intake` of 200 county workbooks against python-calamine's raw read of the same files.
+
+Intake stores each original, checks, scores and flags it, writes it to the archive in one transaction and writes
+a receipt. Prints both times and their ratio (goal: ≤ 3×). Usage: python benchmarks/intake.py [--workbooks N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+from markdown_workbook import set_form, valid_sheets, write_workbook
+from read_check import best_of, raw_read
+
+from ducha.archive import Archive
+from ducha.intake import Intake
+
+GOAL = 3.0
+
+
+def build_inbox(folder: Path, workbooks: int) -> list[Path]:
+    """`workbooks` distinct county workbooks (45 households each is the plan's size; these have 30)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for n in range(workbooks):
+        sheets = valid_sheets(month=f"2019-{1 + n % 12:02d}")
+        set_form(sheets, "基本信息", "被督查县", f"第{n}县")
+        set_form(sheets, "基本信息", "县级区划代码", f"52{2601 + n:04d}")
+        paths.append(write_workbook(folder / f"{n:03d}.xlsx", sheets))
+    return paths
+
+
+def measure(workbooks: int, repeat: int = 1) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as tmp:
+        inbox = Path(tmp) / "收件"
+        paths = build_inbox(inbox, workbooks)
+        raw = best_of(lambda: [raw_read(p) for p in paths], repeat)
+        runs = iter(range(repeat))
+
+        def intake() -> None:
+            with Archive(Path(tmp) / f"档案{next(runs)}") as archive:
+                outcomes = Intake(archive).run([inbox])
+            assert sum(o.kind == "accepted" for o in outcomes) == workbooks
+
+        ducha = best_of(intake, repeat)
+    return {"workbooks": workbooks, "raw": raw, "ducha": ducha, "ratio": ducha / raw, "goal": GOAL}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--workbooks", type=int, default=200)
+    parser.add_argument("--repeat", type=int, default=1)
+    args = parser.parse_args()
+    r = measure(args.workbooks, args.repeat)
+    print(f"workbooks: {r['workbooks']}")
+    print(f"python-calamine raw read : {r['raw']:.2f} s")
+    print(f"ducha intake             : {r['ducha']:.2f} s")
+    print(f"ratio                    : {r['ratio']:.2f}x (goal <= {GOAL}x)")
+
+
+if __name__ == "__main__":
+    main()
