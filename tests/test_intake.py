@@ -11,6 +11,7 @@ import time
 import zipfile
 from email.message import EmailMessage
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from openpyxl import load_workbook
@@ -232,7 +233,7 @@ def test_the_summary_button_takes_in_a_folder_and_writes_the_report_without_read
     inbox = _inbox(tmp_path, n=4)
 
     class Books:  # stands in for Excel's Workbooks.Open only
-        opened: list[str] = []
+        opened: ClassVar[list[str]] = []
 
         def open(self, path: str) -> None:
             self.opened.append(path)
