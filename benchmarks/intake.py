@@ -9,16 +9,15 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from markdown_workbook import set_form, valid_sheets, write_workbook
 from read_check import best_of, raw_read
 
 from ducha.archive import Archive
 from ducha.intake import Intake
+from markdown_workbook import set_form, valid_sheets, write_workbook
 
 GOAL = 3.0
 
