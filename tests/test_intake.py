@@ -264,3 +264,37 @@ def test_intake_expands_wildcards_itself_as_windows_cmd_does_not(tmp_path: Path)
     with Archive(tmp_path / "档案") as a:
         assert len(a.submissions()) == 2
     assert main(["intake", str(tmp_path / "*.eml"), "--archive", str(tmp_path / "档案")]) == 2
+
+
+def test_a_duplicate_also_gets_a_receipt_saying_so(tmp_path: Path, archive: Archive) -> None:
+    book = county_workbook(tmp_path / "a.xlsx")
+
+    outcomes = Intake(archive).run([book, book])
+
+    assert outcomes[1].receipt is not None and outcomes[1].receipt != outcomes[0].receipt
+    assert ("处理结果", "重复提交") in [r[:2] for r in receipt_rows(outcomes[1].receipt)]
+
+
+def test_the_archive_records_its_schema_version_and_migrates_only_once(tmp_path: Path) -> None:
+    from ducha.archive import MIGRATIONS
+
+    with Archive(tmp_path / "档案") as first:
+        assert first.schema_version == len(MIGRATIONS)
+        first.add_event("ignored", "x.pdf", "文件 x.pdf", reason="不是工作簿")
+    with Archive(tmp_path / "档案") as again:  # reopening runs no migration twice and keeps the data
+        assert again.schema_version == len(MIGRATIONS)
+        assert [e["file_name"] for e in again.events()] == ["x.pdf"]
+
+
+def test_protect_writes_an_encrypted_copy_that_intake_takes_with_the_password(tmp_path: Path, monkeypatch) -> None:
+    book = county_workbook(tmp_path / "清水县.xlsx")
+    before = book.read_bytes()
+    monkeypatch.setenv("DUCHA_PASSWORD", "督查2019")
+
+    assert main(["protect", str(book)]) == 0
+
+    locked = tmp_path / "清水县.加密.xlsx"
+    assert book.read_bytes() == before and locked.read_bytes()[:4] == b"\xd0\xcf\x11\xe0"
+    assert main(["intake", str(locked), "--archive", str(tmp_path / "档案")]) == 0
+    monkeypatch.delenv("DUCHA_PASSWORD")
+    assert main(["protect", str(book)]) == 2

@@ -130,8 +130,10 @@ class Intake:
         reason = f"与已接收的「{row['file_name']}」（{row['received_at']}）内容完全相同，未重复保存"
         self.archive.add_event(store.DUPLICATE, item.name, item.source, sha256=sha, reason=reason,
                                submission_id=row["id"])
-        return Outcome(item.name, item.source, store.DUPLICATE, reason, county=row["county"], month=row["month"],
-                       group=row["inspection_group"], version=row["version"], submission_id=row["id"])
+        outcome = Outcome(item.name, item.source, store.DUPLICATE, reason, county=row["county"], month=row["month"],
+                          group=row["inspection_group"], version=row["version"], submission_id=row["id"])
+        outcome.receipt = self._receipt(outcome, None)
+        return outcome
 
     def _take_workbook(self, item: Incoming) -> Outcome:
         sha = sha256_of(item.content)
