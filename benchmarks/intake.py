@@ -15,22 +15,26 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from read_check import best_of, raw_read
 
+from ducha import schema
 from ducha.archive import Archive
+from ducha.demo import build_demo_workbook
 from ducha.intake import Intake
-from markdown_workbook import set_form, valid_sheets, write_workbook
+from ducha.template import FORM_VALUE_COLUMN, form_row, save_workbook
 
 GOAL = 3.0
 
 
 def build_inbox(folder: Path, workbooks: int) -> list[Path]:
-    """`workbooks` distinct county workbooks (45 households each is the plan's size; these have 30)."""
+    """`workbooks` county workbooks as counties fill them: the template with 45 households (the demo's synthetic
+    data, a different seed, county and month each)."""
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for n in range(workbooks):
-        sheets = valid_sheets(month=f"2019-{1 + n % 12:02d}")
-        set_form(sheets, "基本信息", "被督查县", f"第{n}县")
-        set_form(sheets, "基本信息", "县级区划代码", f"52{2601 + n:04d}")
-        paths.append(write_workbook(folder / f"{n:03d}.xlsx", sheets))
+        wb = build_demo_workbook(seed=n, month=f"2019-{1 + n % 12:02d}")
+        basic = wb[schema.BASIC.name]
+        basic.cell(form_row(schema.BASIC, "county"), FORM_VALUE_COLUMN, f"第{n}县")
+        basic.cell(form_row(schema.BASIC, "county_code"), FORM_VALUE_COLUMN, f"52{2601 + n:04d}")
+        paths.append(save_workbook(wb, folder / f"{n:03d}.xlsx"))
     return paths
 
 

@@ -7,24 +7,32 @@ One bad file never stops the batch: whatever goes wrong with one item becomes a 
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
+from collections import deque
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from . import archive as store
 from .archive import Archive, Stored, Submission, now_text, sha256_of
-from .findings import Severity
+from .findings import Finding, Severity
 from .intake_sources import Ignored, Incoming, Limits, Rejected, collect
 from .io.reading import UnreadableWorkbook
 from .pipeline import CheckResult, check_parsed, gc_paused
-from .receipt import write_receipt
+from .receipt import receipt_name, write_receipt
 from .rubric import DEFAULT_RUBRIC, Rubric
 from .score_sheet import Evaluation, evaluate
 from .workbook import read_workbook
 
 log = logging.getLogger("ducha.intake")
 RECEIPTS = "回执"
+WORKERS_ENV = "DUCHA_WORKERS"
+MAX_WORKERS = 4
+WINDOW = 8  # workbooks analysed ahead of the one being recorded
 
 
 @dataclass
@@ -70,16 +78,81 @@ def _results(check: CheckResult, score: Evaluation) -> dict[str, list[dict]]:
     }
 
 
-def _submission(item: Incoming, sha: str, check: CheckResult, score: Evaluation, rubric: Rubric) -> Submission:
-    basic = check.parsed.basic
-    card = score.card
-    return Submission(
-        sha256=sha, file_name=item.name, source=item.source, received_at=now_text(),
-        county=basic.get("county"), county_code=basic.get("county_code"), month=basic.get("month"),
-        inspection_group=basic.get("group"), sent_at=item.sent_at, sender=item.sender, subject=item.subject,
-        errors=check.errors, warnings=sum(1 for f in check.findings if f.severity is Severity.WARNING),
-        total=card.total, max_total=card.max_total, key_item=card.key_item,
-        rubric=f"{rubric.name} {rubric.version}", **_results(check, score))
+@dataclass
+class Analysis:
+    """What the pipeline found in one stored workbook (computed in a worker process, so plain data)."""
+
+    basic: dict[str, Any]
+    findings: list[Finding]
+    results: dict[str, list[dict]]
+    total: float
+    max_total: float
+    key_item: str | None
+
+    def submission(self, item: Incoming, sha: str, rubric: Rubric) -> Submission:
+        errors = sum(1 for f in self.findings if f.severity is Severity.ERROR)
+        warnings = sum(1 for f in self.findings if f.severity is Severity.WARNING)
+        return Submission(
+            sha256=sha, file_name=item.name, source=item.source, received_at=now_text(),
+            county=self.basic.get("county"), county_code=self.basic.get("county_code"),
+            month=self.basic.get("month"), inspection_group=self.basic.get("group"), sent_at=item.sent_at,
+            sender=item.sender, subject=item.subject, errors=errors, warnings=warnings, total=self.total,
+            max_total=self.max_total, key_item=self.key_item, rubric=f"{rubric.name} {rubric.version}",
+            **self.results)
+
+
+def analyse(stored: Path, rubric: Rubric) -> Analysis:
+    """Check, score and flag one stored original (the same pipeline as the ribbon)."""
+    with gc_paused():
+        parsed = read_workbook(stored)
+        check = check_parsed(stored, parsed)
+        score = evaluate(parsed.data, rubric)
+    return Analysis(basic=dict(parsed.basic.values), findings=check.findings, results=_results(check, score),
+                    total=score.card.total, max_total=score.card.max_total, key_item=score.card.key_item)
+
+
+@dataclass
+class _Pending:
+    """An item on its way through the batch: its stored original and, for a workbook, its analysis under way."""
+
+    item: Incoming | Rejected | Ignored
+    sha: str | None = None
+    stored: Path | None = None
+    future: Future[Analysis] | None = None
+    failure: str = ""
+
+
+class _Workers:
+    """Worker processes for the analysis and the receipts, started on first use; `DUCHA_WORKERS=1` keeps
+    everything in this process."""
+
+    def __init__(self) -> None:
+        self.count = int(os.environ.get(WORKERS_ENV) or min(os.cpu_count() or 1, MAX_WORKERS))
+        self.pool: ProcessPoolExecutor | None = None
+        self.receipts: list[tuple[str, Future[Path]]] = []
+
+    def submit(self, stored: Path, rubric: Rubric) -> Future[Analysis] | None:
+        if self.count <= 1:
+            return None
+        if self.pool is None:
+            self.pool = ProcessPoolExecutor(max_workers=self.count)
+        return self.pool.submit(analyse, stored, rubric)
+
+    def write_receipt(self, folder: Path, outcome: Outcome, findings: list[Finding] | None) -> None:
+        assert self.pool is not None
+        self.receipts.append((outcome.name, self.pool.submit(write_receipt, folder, outcome, findings)))
+
+    def __enter__(self) -> _Workers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for name, future in self.receipts:
+            try:
+                future.result()
+            except Exception:  # a missing receipt must not undo what the archive recorded
+                log.exception("could not write the receipt for %s", name)
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
 
 
 class Intake:
@@ -92,33 +165,79 @@ class Intake:
         self.rubric = rubric
         self.limits = limits
         self.receipts = archive.folder / RECEIPTS if receipts else None
+        self._workers: _Workers | None = None
 
     def run(self, paths: Iterable[Path], progress: Callable[[Outcome], None] | None = None) -> list[Outcome]:
-        outcomes = []
+        """Take in everything under `paths`, in order. Workbooks are analysed in worker processes while the
+        archive, which only this process writes, records the results in the order the items came."""
         kwargs = {"password": self.password, "exclude": [self.archive.folder]}
         kwargs |= {"limits": self.limits} if self.limits else {}
-        for item in collect([Path(p) for p in paths], **kwargs):
-            outcome = self.take(item)
-            outcomes.append(outcome)
-            if progress:
-                progress(outcome)
+        outcomes: list[Outcome] = []
+        window: deque[_Pending] = deque()
+        with _Workers() as workers:
+            self._workers = workers
+            for item in collect([Path(p) for p in paths], **kwargs):
+                window.append(self._start(item, workers, window))
+                while len(window) > WINDOW:
+                    outcomes.append(self._finish(window.popleft(), progress))
+            while window:
+                outcomes.append(self._finish(window.popleft(), progress))
+        self._workers = None
         return outcomes
 
     def take(self, item: Incoming | Rejected | Ignored) -> Outcome:
-        """Take one item in; never raises for a bad file."""
+        """Take one item in, in this process; never raises for a bad file."""
+        return self._finish(self._start(item, None, ()), None)
+
+    def _start(self, item: Incoming | Rejected | Ignored, workers: _Workers | None,
+               in_flight: Iterable[_Pending]) -> _Pending:
+        if not isinstance(item, Incoming):
+            return _Pending(item)
+        sha = sha256_of(item.content)
+        if self.archive.find_by_hash(sha) is not None or any(p.sha == sha for p in in_flight):
+            return _Pending(item, sha)  # a duplicate: decided when its turn comes
+        try:
+            stored = self.archive.store_original(item.content, Path(item.name).suffix or ".xlsx")
+        except OSError as exc:
+            return _Pending(item, sha, failure=f"无法保存原件：{exc.strerror or exc}")
+        future = workers.submit(stored, self.rubric) if workers is not None else None
+        return _Pending(item, sha, stored, future)
+
+    def _finish(self, pending: _Pending, progress: Callable[[Outcome], None] | None) -> Outcome:
+        outcome = self._outcome(pending)
+        if progress:
+            progress(outcome)
+        return outcome
+
+    def _outcome(self, p: _Pending) -> Outcome:
+        item = p.item
         if isinstance(item, Ignored):
             self.archive.add_event(store.IGNORED, item.name, item.source, reason=item.reason)
             return Outcome(item.name, item.source, store.IGNORED, item.reason)
         if isinstance(item, Rejected):
             return self._reject(item.name, item.source, item.reason)
+        if p.failure:
+            return self._reject(item.name, item.source, p.failure, p.sha)
+        known = self.archive.find_by_hash(p.sha)
+        if known is not None:
+            return self._duplicate(item, p.sha, known)
         try:
-            return self._take_workbook(item)
+            stored = p.stored or self.archive.store_original(item.content, Path(item.name).suffix or ".xlsx")
+            return self._record(item, p.sha, stored, self._analysis(p, stored))
         except UnreadableWorkbook as exc:
-            return self._reject(item.name, item.source, f"无法读取：{exc}", sha256_of(item.content))
+            return self._reject(item.name, item.source, f"无法读取：{exc}", p.sha)
         except Exception:
             log.exception("intake failed for %s", item.name)
             return self._reject(item.name, item.source, "处理时发生内部错误，已记入日志；请把文件和日志发给技术支持",
-                                sha256_of(item.content))
+                                p.sha)
+
+    def _analysis(self, p: _Pending, stored: Path) -> Analysis:
+        if p.future is not None:
+            try:
+                return p.future.result()
+            except BrokenProcessPool:  # a worker died (out of memory, killed): analyse here instead
+                log.warning("a worker process died; analysing %s in the main process", p.item.name)
+        return analyse(stored, self.rubric)
 
     def _reject(self, name: str, source: str, reason: str, sha: str | None = None) -> Outcome:
         self.archive.add_event(store.REJECTED, name, source, sha256=sha, reason=reason)
@@ -135,23 +254,14 @@ class Intake:
         outcome.receipt = self._receipt(outcome, None)
         return outcome
 
-    def _take_workbook(self, item: Incoming) -> Outcome:
-        sha = sha256_of(item.content)
-        known = self.archive.find_by_hash(sha)
-        if known is not None:
-            return self._duplicate(item, sha, known)
-        stored = self.archive.store_original(item.content, Path(item.name).suffix or ".xlsx")
-        with gc_paused():
-            parsed = read_workbook(stored)
-            check = check_parsed(stored, parsed)
-            score = evaluate(parsed.data, self.rubric)
-        submission = _submission(item, sha, check, score, self.rubric)
+    def _record(self, item: Incoming, sha: str, stored: Path, analysis: Analysis) -> Outcome:
+        submission = analysis.submission(item, sha, self.rubric)
         try:
             result = self.archive.add_submission(submission, stored)
         except sqlite3.IntegrityError:  # another intake took the same content in meanwhile
             return self._duplicate(item, sha, self.archive.find_by_hash(sha))
         outcome = self._accepted(item, submission, result)
-        outcome.receipt = self._receipt(outcome, check)
+        outcome.receipt = self._receipt(outcome, analysis.findings)
         return outcome
 
     @staticmethod
@@ -163,11 +273,15 @@ class Intake:
                        group=sub.inspection_group, version=result.version, total=sub.total, errors=sub.errors,
                        submission_id=result.submission_id, superseded=result.superseded)
 
-    def _receipt(self, outcome: Outcome, check: CheckResult | None) -> Path | None:
+    def _receipt(self, outcome: Outcome, findings: list[Finding] | None) -> Path | None:
+        """Write the receipt: in a worker process when there are workers (the batch waits for it at the end)."""
         if self.receipts is None:
             return None
+        if self._workers is not None and self._workers.pool is not None:
+            self._workers.write_receipt(self.receipts, outcome, findings)
+            return self.receipts / receipt_name(outcome)
         try:
-            return write_receipt(self.receipts, outcome, check)
+            return write_receipt(self.receipts, outcome, findings)
         except OSError:
             log.exception("could not write the receipt for %s", outcome.name)
             return None

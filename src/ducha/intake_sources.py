@@ -380,20 +380,20 @@ class _SheetScan:
         columns = max((_column_number(c.decode()) for c in self.columns), default=0)
         return max(self.max_row, self.row_tags), columns
 
+    DIMENSION = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?dimension\b[^>]*?\bref="([^"]*)"')
+    SHEET_DATA = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?sheetData\b")
+
     def declared(self) -> tuple[int, int] | None:
-        try:
-            for _event, element in SafeET.iterparse(io.BytesIO(bytes(self.head)), events=("start",),
-                                                    forbid_dtd=True):
-                local = element.tag.rpartition("}")[2]
-                if local == "dimension":
-                    return _range_end(element.get("ref", ""))
-                if local == "sheetData":
-                    return None
-        except DefusedXmlException:
-            raise _Refused("工作表含有不允许的 XML 声明（DTD/实体），文件可能被篡改，拒收") from None
-        except SafeET.ParseError:
-            return None  # the head ends before <dimension>: nothing declared up there
-        return None
+        """The `<dimension ref>` before `<sheetData>`, found by pattern in the head (no XML parser is run on
+        untrusted input here; a DTD or entity declaration is refused outright)."""
+        head = bytes(self.head)
+        if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+            raise _Refused("工作表含有不允许的 XML 声明（DTD/实体），文件可能被篡改，拒收")
+        found = self.DIMENSION.search(head)
+        data = self.SHEET_DATA.search(head)
+        if found is None or (data is not None and data.start() < found.start()):
+            return None
+        return _range_end(found.group(1).decode("ascii", "replace"))
 
     def check(self, title: str, limits: Limits) -> None:
         for label, extent in (("声明的范围", self.declared()), ("已用区域", self.used())):
