@@ -301,3 +301,15 @@ def test_protect_writes_an_encrypted_copy_that_intake_takes_with_the_password(tm
     assert main(["intake", str(locked), "--archive", str(tmp_path / "档案")]) == 0
     monkeypatch.delenv("DUCHA_PASSWORD")
     assert main(["protect", str(book)]) == 2
+
+
+def test_a_formula_error_cell_is_found_through_intake_as_through_check(tmp_path: Path, archive: Archive) -> None:
+    sheets = valid_sheets()
+    cell = set_cell(sheets, "农户调查", "户主姓名", 0, "#REF!")  # openpyxl writes it as an error cell
+    clean = county_workbook(tmp_path / "clean.xlsx", "麻江县", "522635")
+
+    outcomes = Intake(archive).run([write_workbook(tmp_path / "err.xlsx", sheets), clean])
+
+    codes = {o.county: [(f["code"], f["cell"]) for f in archive.results("findings", o.submission_id)]
+             for o in outcomes}
+    assert codes == {"清水县": [("formula-error", cell)], "麻江县": []}

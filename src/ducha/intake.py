@@ -101,10 +101,10 @@ class Analysis:
             **self.results)
 
 
-def analyse(stored: Path, rubric: Rubric) -> Analysis:
+def analyse(stored: Path, rubric: Rubric, error_cells: bool = True) -> Analysis:
     """Check, score and flag one stored original (the same pipeline as the ribbon)."""
     with gc_paused():
-        parsed = read_workbook(stored)
+        parsed = read_workbook(stored, error_cells=error_cells)
         check = check_parsed(stored, parsed)
         score = evaluate(parsed.data, rubric)
     return Analysis(basic=dict(parsed.basic.values), findings=check.findings, results=_results(check, score),
@@ -131,12 +131,12 @@ class _Workers:
         self.pool: ProcessPoolExecutor | None = None
         self.receipts: list[tuple[str, Future[Path]]] = []
 
-    def submit(self, stored: Path, rubric: Rubric) -> Future[Analysis] | None:
+    def submit(self, stored: Path, rubric: Rubric, error_cells: bool) -> Future[Analysis] | None:
         if self.count <= 1:
             return None
         if self.pool is None:
             self.pool = ProcessPoolExecutor(max_workers=self.count)
-        return self.pool.submit(analyse, stored, rubric)
+        return self.pool.submit(analyse, stored, rubric, error_cells)
 
     def write_receipt(self, folder: Path, outcome: Outcome, findings: list[Finding] | None) -> None:
         assert self.pool is not None
@@ -200,7 +200,7 @@ class Intake:
             stored = self.archive.store_original(item.content, Path(item.name).suffix or ".xlsx")
         except OSError as exc:
             return _Pending(item, sha, failure=f"无法保存原件：{exc.strerror or exc}")
-        future = workers.submit(stored, self.rubric) if workers is not None else None
+        future = workers.submit(stored, self.rubric, item.error_cells) if workers is not None else None
         return _Pending(item, sha, stored, future)
 
     def _finish(self, pending: _Pending, progress: Callable[[Outcome], None] | None) -> Outcome:
@@ -237,7 +237,7 @@ class Intake:
                 return p.future.result()
             except BrokenProcessPool:  # a worker died (out of memory, killed): analyse here instead
                 log.warning("a worker process died; analysing %s in the main process", p.item.name)
-        return analyse(stored, self.rubric)
+        return analyse(stored, self.rubric, p.item.error_cells)
 
     def _reject(self, name: str, source: str, reason: str, sha: str | None = None) -> Outcome:
         self.archive.add_event(store.REJECTED, name, source, sha256=sha, reason=reason)

@@ -86,6 +86,7 @@ class Incoming:
     subject: str | None = None
     sent_at: str | None = None
     was_encrypted: bool = False
+    error_cells: bool = True  # some sheet holds formula-error cells (False only when the scan saw none)
 
 
 @dataclass(frozen=True)
@@ -319,16 +320,17 @@ def _workbook(name: str, data: bytes, source: str, origin: _Origin, ctx: _Contex
             encrypted = True
         if not data.startswith(ZIP_MAGIC):
             raise _Refused("不是有效的 Excel 工作簿，或文件已损坏。请在 Excel 中重新保存为 .xlsx 后发送")
-        check_workbook_bytes(data, ctx.limits)
+        error_cells = check_workbook_bytes(data, ctx.limits)
     except _Refused as exc:
         return Rejected(name, source, str(exc))
-    return Incoming(name, data, source, origin.sender, origin.subject, origin.sent_at, encrypted)
+    return Incoming(name, data, source, origin.sender, origin.subject, origin.sent_at, encrypted, error_cells)
 
 
-def check_workbook_bytes(data: bytes, limits: Limits = DEFAULT_LIMITS) -> None:
+def check_workbook_bytes(data: bytes, limits: Limits = DEFAULT_LIMITS) -> bool:
     """Verify an .xlsx/.xlsm container without loading it: zip limits, real sizes and CRCs, sheet extents.
 
-    Raises ValueError (its message is the Chinese reason) when the workbook must not be loaded.
+    Raises ValueError (its message is the Chinese reason) when the workbook must not be loaded. Returns whether
+    any sheet holds formula-error cells (so the reader need not look for them again when none do).
     """
     archive = _open_zip(data, limits, "工作簿")
     names = {info.filename.lower() for info in archive.infolist()}
@@ -337,6 +339,7 @@ def check_workbook_bytes(data: bytes, limits: Limits = DEFAULT_LIMITS) -> None:
             raise _Refused(OLD_FORMAT)
         raise _Refused("不是 Excel 工作簿（缺少工作簿结构），请在 Excel 中另存为 .xlsx 后重新发送")
     sheets = _worksheet_parts(archive)
+    error_cells = False
     for info in archive.infolist():
         if info.is_dir():
             continue
@@ -345,6 +348,11 @@ def check_workbook_bytes(data: bytes, limits: Limits = DEFAULT_LIMITS) -> None:
         _inflate(archive, info, "工作簿", scan)
         if scan is not None:
             scan.check(title or info.filename, limits)
+            error_cells = error_cells or scan.error_cells > 0
+    return error_cells
+
+
+ERROR_MARKER = b't="e"'  # a cell holding a formula error
 
 
 class _SheetScan:
@@ -363,17 +371,26 @@ class _SheetScan:
         self.columns: set[bytes] = set()
         self.max_row = 0
         self.row_tags = 0
+        self.error_cells = 0
         self._tail = b""
+
+    # A reference with a 3-letter column or a 5-digit row; without any (and under 10,000 row tags) the extent is
+    # at most ZZ9999, 7 million cells, under every limit: the costly per-cell scan below is skipped.
+    FAR_REFERENCE = re.compile(rb'r="(?:[A-Z]{3}[0-9]|[A-Z]{1,2}[0-9]{5})')
 
     def feed(self, chunk: bytes) -> None:
         if len(self.head) < SHEET_HEAD_BYTES:
             self.head += chunk[: SHEET_HEAD_BYTES - len(self.head)]
         window = self._tail + chunk
+        self.row_tags += chunk.count(b"<row") + chunk.count(b":row")  # rows without r="" still take a line
+        self.error_cells += window.count(ERROR_MARKER) - self._tail.count(ERROR_MARKER)
+        if self.row_tags < 10_000 and not self.FAR_REFERENCE.search(window):
+            self._tail = window[-32:]
+            return
         self.columns.update(self.CELL_COLUMN.findall(window))
         rows = set(self.CELL_ROW.findall(window))
         if rows:
             self.max_row = max(self.max_row, *map(int, rows))
-        self.row_tags += chunk.count(b"<row") + chunk.count(b":row")  # rows without r="" still take a line
         self._tail = window[-32:]
 
     def used(self) -> tuple[int, int]:

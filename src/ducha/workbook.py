@@ -480,12 +480,12 @@ def parse_workbook(raw: RawWorkbook) -> ParsedWorkbook:
     )
 
 
-def read_workbook(path: Path) -> ParsedWorkbook:
+def read_workbook(path: Path, *, error_cells: bool = True) -> ParsedWorkbook:
     """Read and parse a workbook file. Raises UnreadableWorkbook (Chinese reason) when it is not one."""
     from .pipeline import gc_paused
 
     with gc_paused():
-        return parse_workbook(read_raw_workbook(Path(path)))
+        return parse_workbook(read_raw_workbook(Path(path), error_cells=error_cells))
 
 
 __all__ = ["ParsedTable", "ParsedWorkbook", "UnreadableWorkbook", "match_label", "parse_workbook", "read_workbook"]

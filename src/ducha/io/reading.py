@@ -50,10 +50,14 @@ def _check_container(path: Path) -> None:
         raise UnreadableWorkbook("文件不完整或已损坏（压缩结构无效），请重新保存或重新发送")
 
 
-def read_raw_workbook(path: Path, sheet_names: list[str] | None = None) -> RawWorkbook:
-    """Read every sheet (or the named ones) as raw grids. Raises UnreadableWorkbook with a Chinese reason."""
+def read_raw_workbook(path: Path, sheet_names: list[str] | None = None, *, error_cells: bool = True) -> RawWorkbook:
+    """Read every sheet (or the named ones) as raw grids. Raises UnreadableWorkbook with a Chinese reason.
+
+    `error_cells=False` skips looking for formula-error cells (when the caller already knows there are none)."""
     path = Path(path)
     _check_container(path)
+    if not error_cells:
+        return _read_grids(path, sheet_names)
     with ThreadPoolExecutor(max_workers=1) as pool:
         errors = pool.submit(formula_error_cells, path)
         raw = _read_grids(path, sheet_names)
