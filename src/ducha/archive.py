@@ -90,6 +90,50 @@ MIGRATIONS: tuple[str, ...] = (
         submission_id INTEGER REFERENCES submissions (id)
     );
     """,
+    # 2: sampling draws and the problem ledger
+    """
+    CREATE TABLE draws (
+        id INTEGER PRIMARY KEY,
+        month TEXT NOT NULL,
+        county TEXT,
+        county_code TEXT,
+        seed INTEGER NOT NULL,
+        roster_sha256 TEXT NOT NULL,
+        drawn_at TEXT NOT NULL,
+        drawn_by TEXT,
+        parameters TEXT NOT NULL,
+        sample TEXT NOT NULL
+    );
+    CREATE TABLE ledger (
+        id TEXT PRIMARY KEY,
+        county TEXT,
+        county_code TEXT,
+        month TEXT NOT NULL,
+        origin TEXT NOT NULL,
+        township TEXT,
+        village TEXT,
+        household TEXT,
+        masked_id TEXT,
+        problem TEXT NOT NULL,
+        evidence TEXT,
+        requirement TEXT,
+        deadline TEXT,
+        status TEXT NOT NULL,
+        submission_id INTEGER REFERENCES submissions (id),
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX ledger_county ON ledger (county_code, status);
+    CREATE TABLE ledger_history (
+        entry_id TEXT NOT NULL REFERENCES ledger (id),
+        at TEXT NOT NULL,
+        old_status TEXT,
+        new_status TEXT NOT NULL,
+        note TEXT,
+        actor TEXT
+    );
+    CREATE INDEX ledger_history_entry ON ledger_history (entry_id);
+    """,
 )
 
 

@@ -117,6 +117,7 @@ class Sheet:
     aliases: tuple[str, ...] = ()
     min_rows: int = 0
     has_source_column: bool = False  # form sheets: a third column 数据来源 for each figure
+    optional: bool = False  # a workbook without this sheet is complete (参数 has defaults; 回访 only when due)
 
     def field(self, key: str) -> Field:
         for f in self.fields:
@@ -383,6 +384,7 @@ PARAMETERS = Sheet(
     key="parameters",
     name="参数",
     layout=Layout.TABLE,
+    optional=True,
     description="扶贫标准和考核阈值，可由州督查办修改。",
     fields=(
         Field("category", "类别", FieldType.CHOICE, required=True, choices=("扶贫标准", "阈值"), width=10),
@@ -396,7 +398,30 @@ PARAMETERS = Sheet(
     ),
 )
 
-INPUT_SHEETS: tuple[Sheet, ...] = (BASIC, SAMPLING, HOUSEHOLDS, VILLAGES, COUNTY, INTERVIEWS, PARAMETERS)
+REVISIT_DONE, REVISIT_NOT_DONE = "整改到位", "未整改到位"
+REVISIT = Sheet(
+    key="revisit",
+    name="回访",
+    layout=Layout.TABLE,
+    optional=True,
+    description="上月问题台账中本县未结的问题，由 ducha 抽样时列出；督查组逐条回访核实后填写回访结果。",
+    fields=(
+        Field("entry_id", "台账编号", FieldType.TEXT, required=True, width=14, prompt="ducha 生成，请勿修改"),
+        Field("township", "乡镇", FieldType.TEXT, width=12),
+        Field("village", "村", FieldType.TEXT, width=12),
+        Field("household", "农户", FieldType.TEXT, width=12),
+        Field("problem", "问题", FieldType.TEXT, required=True, width=36),
+        Field("requirement", "整改要求", FieldType.TEXT, width=30),
+        Field("deadline", "整改期限", FieldType.DATE, width=12),
+        Field("result", "回访结果", FieldType.CHOICE, required=True, choices=(REVISIT_DONE, REVISIT_NOT_DONE),
+              width=12),
+        Field("note", "回访说明", FieldType.TEXT, required=True, when=When("result", (REVISIT_NOT_DONE,)), width=30,
+              prompt="未整改到位的，写明核实到的情况"),
+        Field("revisit_date", "回访日期", FieldType.DATE, width=12),
+    ),
+)
+
+INPUT_SHEETS: tuple[Sheet, ...] = (BASIC, SAMPLING, HOUSEHOLDS, VILLAGES, COUNTY, INTERVIEWS, PARAMETERS, REVISIT)
 INSTRUCTIONS_SHEET = "说明"
 
 # Sheets ducha generates; they are recreated on every run and never hold clerk input.

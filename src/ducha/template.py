@@ -41,6 +41,7 @@ TEMPLATE_ROWS: dict[str, int] = {
     schema.VILLAGES.name: 20,
     schema.INTERVIEWS.name: 100,
     schema.PARAMETERS.name: 60,
+    schema.REVISIT.name: 50,
 }
 
 WORKBOOK_TITLE = "精准扶贫专题督查工作簿"

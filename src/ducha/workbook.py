@@ -32,6 +32,7 @@ from .schema import (
     INSTRUCTIONS_SHEET,
     INTERVIEWS,
     PARAMETERS,
+    REVISIT,
     SAMPLING,
     VILLAGES,
     Field,
@@ -449,7 +450,7 @@ def parse_workbook(raw: RawWorkbook) -> ParsedWorkbook:
         if name not in known and normalize.fold_header(name) not in {normalize.fold_header(k) for k in known}:
             ctx.add(Code.SHEET_UNKNOWN, sheet=name)
     for s in INPUT_SHEETS:
-        if found[s.key] is None and s is not PARAMETERS:
+        if found[s.key] is None and not s.optional:
             ctx.add(Code.SHEET_MISSING, sheet=s.name)
 
     basic, _ = _parse_form(raw, BASIC, found["basic"], ctx) if found["basic"] else (FormValues(), FormValues())
@@ -458,7 +459,7 @@ def parse_workbook(raw: RawWorkbook) -> ParsedWorkbook:
     county, sources = (_parse_form(raw, COUNTY, found["county"], ctx) if found["county"]
                        else (FormValues(), FormValues()))
     tables: dict[str, ParsedTable] = {}
-    for s in (SAMPLING, HOUSEHOLDS, VILLAGES, INTERVIEWS, PARAMETERS):
+    for s in (SAMPLING, HOUSEHOLDS, VILLAGES, INTERVIEWS, PARAMETERS, REVISIT):
         name = found[s.key]
         if name is None:
             tables[s.key] = _empty_table(s, s.name)
