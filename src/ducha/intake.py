@@ -26,7 +26,7 @@ from .pipeline import CheckResult, check_parsed, gc_paused
 from .receipt import receipt_name, write_receipt
 from .rubric import DEFAULT_RUBRIC, Rubric
 from .score_sheet import Evaluation, evaluate
-from .workbook import read_workbook
+from .workbook import ParsedWorkbook, read_workbook
 
 log = logging.getLogger("ducha.intake")
 RECEIPTS = "回执"
@@ -88,6 +88,7 @@ class Analysis:
     total: float
     max_total: float
     key_item: str | None
+    revisit: list[dict[str, Any]]  # the 「回访」 rows: entry_id, result, note, revisit_date
 
     def submission(self, item: Incoming, sha: str, rubric: Rubric) -> Submission:
         errors = sum(1 for f in self.findings if f.severity is Severity.ERROR)
@@ -108,7 +109,19 @@ def analyse(stored: Path, rubric: Rubric, error_cells: bool = True) -> Analysis:
         check = check_parsed(stored, parsed)
         score = evaluate(parsed.data, rubric)
     return Analysis(basic=dict(parsed.basic.values), findings=check.findings, results=_results(check, score),
-                    total=score.card.total, max_total=score.card.max_total, key_item=score.card.key_item)
+                    total=score.card.total, max_total=score.card.max_total, key_item=score.card.key_item,
+                    revisit=_revisit_rows(parsed))
+
+
+def _revisit_rows(parsed: ParsedWorkbook) -> list[dict[str, Any]]:
+    table = parsed.tables["revisit"]
+    rows = []
+    for i, row in enumerate(table.rows):
+        values = {key: table.values[key][i] for key in ("entry_id", "result", "note", "revisit_date")}
+        if values["revisit_date"] is not None:
+            values["revisit_date"] = values["revisit_date"].isoformat()
+        rows.append({**values, "row": row})
+    return rows
 
 
 @dataclass
