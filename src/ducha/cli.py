@@ -301,6 +301,65 @@ def cmd_report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _actor() -> str:
+    return os.environ.get("USERNAME") or os.environ.get("USER") or "州督查办"
+
+
+def cmd_ledger(args: argparse.Namespace) -> int:
+    """The problem ledger: export to 问题台账.xlsx, import the supervisor's status edits, add a 暗访 report."""
+    from . import ledger
+
+    with _archive(args) as archive:
+        if args.action == "export":
+            out = Path(args.out) if args.out else Path.cwd() / "问题台账.xlsx"
+            ledger.export_ledger(archive, out, county_code=args.county, month=args.month)
+            _console().print(f"问题台账已写入：{out}。在「状态」列修改后，用 `ducha ledger import {out.name}` 导回。")
+            return EXIT_OK
+        if args.action == "import":
+            if not args.file or not Path(args.file).exists():
+                raise UserError("请给出要导入的问题台账工作簿路径。")
+            try:
+                result = ledger.import_ledger(archive, Path(args.file), actor=_actor(), strict=args.strict)
+            except UnreadableWorkbook as exc:
+                raise UserError(f"无法读取「{args.file}」：{exc}。") from None
+            except ledger.LedgerError as exc:
+                raise UserError(str(exc)) from None
+            _console().print(f"已更新 {len(result.changed)} 条，未改动 {len(result.unchanged)} 条，"
+                             f"拒绝 {len(result.refused)} 条。")
+            for message in result.refused:
+                _console(stderr=True).print(f"[red]{message}[/red]")
+            return EXIT_FINDINGS if result.refused else EXIT_OK
+        missing = [name for name, value in (("--county", args.county_name), ("--county-code", args.county),
+                                            ("--month", args.month), ("--problem", args.problem)) if not value]
+        if missing:
+            raise UserError("登记暗访问题需要：" + "、".join(missing) + "。")
+        try:
+            entry = ledger.add_manual(archive, county=args.county_name, county_code=args.county, month=args.month,
+                                      problem=args.problem, evidence=args.evidence or "", township=args.township,
+                                      village=args.village, household=args.household,
+                                      requirement=args.requirement or "", deadline=args.deadline, actor=_actor())
+        except ledger.LedgerError as exc:
+            raise UserError(str(exc)) from None
+    _console().print(f"已登记到问题台账：{entry}")
+    return EXIT_OK
+
+
+def cmd_letters(args: argparse.Namespace) -> int:
+    from .letters import LetterError, write_letters
+
+    out = Path(args.out) if args.out else Path.cwd() / f"整改督办函-{args.month}"
+    with _archive(args) as archive:
+        try:
+            paths = write_letters(archive, args.month, out, office=args.office, pdf=args.pdf)
+        except LetterError as exc:
+            raise UserError(str(exc)) from None
+    if not paths:
+        _console().print(f"{args.month} 没有需要督办的问题。")
+    for path in paths:
+        _console().print(f"已生成：{path}")
+    return EXIT_OK
+
+
 def cmd_protect(args: argparse.Namespace) -> int:
     from .protect import ProtectError, protect_copy
 
@@ -387,6 +446,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("submission", type=int, help="提交编号（见汇总工作簿「提交记录」）")
     p.add_argument("--archive", help="档案文件夹")
     p.set_defaults(func=cmd_resolve)
+    p = sub.add_parser("ledger", help="问题台账：export 导出；import 导回状态修改；add 登记暗访问题")
+    p.add_argument("action", choices=("export", "import", "add"))
+    p.add_argument("file", nargs="?", help="import 时：问题台账工作簿")
+    p.add_argument("--archive", help="档案文件夹")
+    p.add_argument("--out", help="export 的输出路径（默认 ./问题台账.xlsx）")
+    p.add_argument("--county", help="县级区划代码（export 时只导出该县；add 时必填）")
+    p.add_argument("--county-name", help="add：县名称")
+    p.add_argument("--month", help="督查月份 YYYY-MM（export 时只导出该月；add 时必填）")
+    p.add_argument("--problem", help="add：问题")
+    p.add_argument("--evidence", help="add：证据或来源（群众来信、媒体报道……）")
+    p.add_argument("--township", help="add：乡镇")
+    p.add_argument("--village", help="add：村")
+    p.add_argument("--household", help="add：农户")
+    p.add_argument("--requirement", help="add：整改要求")
+    p.add_argument("--deadline", help="add：整改期限 YYYY-MM-DD")
+    p.add_argument("--strict", action="store_true", help="import：有任何一行被拒绝则全部不导入")
+    p.set_defaults(func=cmd_ledger)
+    p = sub.add_parser("letters", help="为每个有未结问题的县生成整改督办函（.docx，可选 PDF）")
+    p.add_argument("--month", required=True, help="督查月份 YYYY-MM")
+    p.add_argument("--archive", help="档案文件夹")
+    p.add_argument("--out", help="输出文件夹（默认 ./整改督办函-<月份>）")
+    p.add_argument("--office", default="州人民政府督查室", help="发文单位")
+    p.add_argument("--pdf", action="store_true", help="同时用 LibreOffice 转成 PDF")
+    p.set_defaults(func=cmd_letters)
     p = sub.add_parser("protect", help="生成加密副本，便于通过邮件发送")
     p.add_argument("workbook")
     p.add_argument("--password", help=f"密码（或环境变量 {PASSWORD_ENV}）")

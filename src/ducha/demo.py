@@ -500,3 +500,72 @@ def write_demo_workbook(path: Path, *, seed: int = 2019, month: str = "2019-11",
 
 if __name__ == "__main__":
     print(write_demo_workbook(Path(sys.argv[1] if len(sys.argv) > 1 else "督查工作簿示例.xlsx")))
+
+
+DEMO_ROSTER_TOWNSHIPS = (("高桥镇", 101, True), ("平寨镇", 102, True), ("青山乡", 201, True), ("水口乡", 202, False))
+ROSTER_VILLAGES_PER_TOWNSHIP = 3
+ROSTER_HOUSEHOLDS_PER_VILLAGE = 250
+ROSTER_SHORT_VILLAGE = ("青山乡", 2, 3)  # township, village index, 脱贫户 count: a short stratum to see in the demo
+ROSTER_CADRE_POSITIONS = ("村党支部书记", "村委会主任", "村委会副主任", "村监委会主任", "村文书")
+
+
+def build_demo_roster(seed: int = 2019) -> Workbook:
+    """A synthetic roster of 清水县: 4 townships (3 with poverty tasks), 12 villages, 3,000 households, cadres."""
+    from .roster import (
+        CADRE,
+        HELPER,
+        ROSTER_CADRES,
+        ROSTER_HOUSEHOLDS,
+        ROSTER_TOWNSHIPS,
+        ROSTER_VILLAGES,
+        build_roster_template,
+    )
+
+    gen = _Generator(seed, "2019-11")
+    rng = gen.rng
+    wb = build_roster_template()
+    names = iter(rng.sample((*VILLAGES, "长坡村", "白岩村"), len(DEMO_ROSTER_TOWNSHIPS) * ROSTER_VILLAGES_PER_TOWNSHIP))
+    townships, villages, households, people = [], [], [], []
+    for township, code, has_task in DEMO_ROSTER_TOWNSHIPS:
+        townships.append({"county": COUNTY_NAME, "county_code": COUNTY_CODE, "township": township,
+                          "township_code": f"{COUNTY_CODE}{code:03d}", "has_task": YES if has_task else NO})
+        for index in range(ROSTER_VILLAGES_PER_TOWNSHIP):
+            village = next(names)
+            villages.append({"township": township, "village": village,
+                             "village_code": f"{COUNTY_CODE}{code:03d}{200 + index:03d}",
+                             "is_poor": YES if rng.random() < 0.7 else NO})
+            helpers = [(gen.name(rng.random() < 0.7), rng.choice(HELPER_UNITS), gen.mobile()) for _ in range(4)]
+            for position in rng.sample(ROSTER_CADRE_POSITIONS, 3):
+                people.append({"township": township, "village": village, "kind": CADRE, "name": gen.name(),
+                               "position": position, "phone": gen.mobile()})
+            people += [{"township": township, "village": village, "kind": HELPER, "name": name, "position": unit,
+                        "phone": phone} for name, unit, phone in helpers]
+            exited_left = 3 if ROSTER_SHORT_VILLAGE[:2] == (township, index) else None
+            for _ in range(ROSTER_HOUSEHOLDS_PER_VILLAGE):
+                kind = rng.choices(HOUSEHOLD_TYPES, weights=(15, 30, 55))[0]
+                if kind == HOUSEHOLD_EXITED and exited_left is not None:
+                    if exited_left == 0:
+                        kind = HOUSEHOLD_ORDINARY
+                    exited_left = max(0, exited_left - 1)
+                male = rng.random() < 0.8
+                helper = rng.choice(helpers) if kind != HOUSEHOLD_ORDINARY else (None, None, None)
+                households.append({
+                    "township": township, "village": village, "household_type": kind, "head_name": gen.name(male),
+                    "id_number": gen.id_number(male), "household_size": rng.randint(1, 7),
+                    "phone": gen.mobile() if rng.random() < 0.85 else None, "helper_name": helper[0],
+                    "helper_phone": helper[2],
+                    "exit_year": rng.randint(2015, 2018) if kind == HOUSEHOLD_EXITED else None,
+                })
+    for sheet, records in ((ROSTER_TOWNSHIPS, townships), (ROSTER_VILLAGES, villages),
+                           (ROSTER_HOUSEHOLDS, households), (ROSTER_CADRES, people)):
+        ws = wb[sheet.name]
+        for row, record in enumerate(records, start=TABLE_FIRST_DATA_ROW):
+            for col, field in enumerate(sheet.fields, start=1):
+                if record.get(field.key) is not None:
+                    ws.cell(row, col).value = record[field.key]
+    return wb
+
+
+def write_demo_roster(path: Path, seed: int = 2019) -> Path:
+    """Write the synthetic 清水县 roster to `path` (atomically) and return the path."""
+    return save_workbook(build_demo_roster(seed), path)

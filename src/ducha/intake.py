@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from . import archive as store
+from . import ledger
 from .archive import Archive, Stored, Submission, now_text, sha256_of
 from .findings import Finding, Severity
 from .intake_sources import Ignored, Incoming, Limits, Rejected, collect
@@ -259,6 +260,8 @@ class Intake:
         return outcome
 
     def _duplicate(self, item: Incoming, sha: str, row: sqlite3.Row) -> Outcome:
+        if row["status"] == store.CURRENT:
+            self._update_ledger(row["id"], row["county_code"], [], item.name)
         reason = f"与已接收的「{row['file_name']}」（{row['received_at']}）内容完全相同，未重复保存"
         self.archive.add_event(store.DUPLICATE, item.name, item.source, sha256=sha, reason=reason,
                                submission_id=row["id"])
@@ -273,9 +276,22 @@ class Intake:
             result = self.archive.add_submission(submission, stored)
         except sqlite3.IntegrityError:  # another intake took the same content in meanwhile
             return self._duplicate(item, sha, self.archive.find_by_hash(sha))
+        self._update_ledger(result.submission_id, submission.county_code, analysis.revisit, item.name)
         outcome = self._accepted(item, submission, result)
         outcome.receipt = self._receipt(outcome, analysis.findings)
         return outcome
+
+    def _update_ledger(self, submission_id: int, county_code: str | None, revisit: list[dict[str, Any]],
+                       name: str) -> None:
+        """Problems flagged in the submission become ledger entries; its 「回访」 results update earlier ones.
+
+        Both are idempotent, and a duplicate of an archived submission runs them again, so an intake killed
+        between the archive write and this step is completed by the next one."""
+        ledger.sync_from_flags(self.archive, submission_id)
+        if revisit:
+            result = ledger.apply_revisit(self.archive, revisit, actor=f"回访督查（{name}）", county_code=county_code)
+            for message in result.refused:
+                log.warning("revisit row refused in %s: %s", name, message)
 
     @staticmethod
     def _accepted(item: Incoming, sub: Submission, result: Stored) -> Outcome:
