@@ -140,7 +140,7 @@ def test_ribbon_is_one_chinese_tab_of_large_buttons(built: Path) -> None:
     buttons = list(root.iter(f"{UI}button"))
     ids = [button.get("id") for button in buttons]
     assert len(ids) == len(set(ids))
-    assert {"check", "score", "flag", "run_all", "clear", "report", "about"} == set(ids)
+    assert {"check", "score", "flag", "run_all", "clear", "report", "sample", "about"} == set(ids)
     for button in buttons:
         assert button.get("size") == "large"
         assert re.fullmatch(r"[A-Za-z][A-Za-z0-9]+", button.get("imageMso"))

@@ -294,10 +294,10 @@ def test_every_ribbon_button_has_a_command_and_a_newer_addin_button_says_it_is_n
     from ducha import addin_tools
     from ducha.addin_tools import BUTTONS, RibbonButton
 
-    assert [b.id for b in BUTTONS if b.id not in COMMANDS and b.id not in ("about", "report")] == []
-    newer = RibbonButton("sample", "抽样", "Filter", "grpPrefecture", "抽取下月督查样本。")
+    assert [b.id for b in BUTTONS if b.id not in COMMANDS and b.id not in ("about", "report", "sample")] == []
+    newer = RibbonButton("letters", "督办函", "FileSave", "grpPrefecture", "生成整改督办函。")
     monkeypatch.setattr(addin_tools, "BUTTONS", (*BUTTONS, newer))
-    assert "「抽样」" in excel.unknown_command("sample") and "尚未提供" in excel.unknown_command("sample")
+    assert "「督办函」" in excel.unknown_command("letters") and "尚未提供" in excel.unknown_command("letters")
 
 
 def test_about_names_version_python_and_log(problem_workbook):

@@ -101,6 +101,8 @@ BUTTONS = (
     RibbonButton("clear", "清除结果", "Delete", "grpInspect", "删除生成的结果表和标记，填报内容不变。"),
     RibbonButton("report", "汇总", "CreateReport", "grpPrefecture",
                  "选择存放各县报回工作簿（邮件、压缩包也可以）的文件夹，接收归档并生成评分汇总工作簿。"),
+    RibbonButton("sample", "抽样", "Filter", "grpPrefecture",
+                 "选择农户名册并填写督查月份，按方案随机抽样，生成预填的督查工作簿（含上月问题的「回访」）。"),
     RibbonButton("about", "关于/帮助", "Help", "grpHelp", "查看版本、Python 环境和使用说明。", "关于督查助手"),
 )
 

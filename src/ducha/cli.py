@@ -360,6 +360,31 @@ def cmd_letters(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_sample(args: argparse.Namespace) -> int:
+    """Draw next month's sample from a roster and write the pre-filled inspection workbook (with 「回访」)."""
+    from . import ledger
+    from .sampling import SamplingError, sample_command
+
+    roster = Path(args.roster)
+    if not roster.exists():
+        raise UserError(f"找不到农户名册：{roster}。")
+    with _archive(args) as archive:
+        try:
+            drawn, out = sample_command(
+                roster, args.month, Path(args.out) if args.out else None, county_code=args.county, seed=args.seed,
+                archive=archive, villages_per_township=args.villages,
+                revisit_entries=lambda code: ledger.open_entries(archive, code, before=args.month))
+        except UnreadableWorkbook as exc:
+            raise UserError(f"无法读取农户名册「{roster.name}」：{exc}。") from None
+        except SamplingError as exc:
+            raise UserError(str(exc)) from None
+    _console().print(f"已抽取 {drawn.county}（{drawn.county_code}）{args.month} 的样本，随机种子 {drawn.seed}。")
+    for stratum in drawn.short_strata:
+        _console().print(f"[yellow]{stratum.note}[/yellow]")
+    _console().print(f"预填的督查工作簿：{out}（「抽样」表记录了种子、名册哈希、时间和抽取人，可据此复核）")
+    return EXIT_OK
+
+
 def cmd_protect(args: argparse.Namespace) -> int:
     from .protect import ProtectError, protect_copy
 
@@ -391,7 +416,37 @@ def cmd_demo(args: argparse.Namespace) -> int:
     console.print(f"一键运行结果：{output}")
     console.print("用 Excel 打开结果：「评分」是 6+N 得分及扣分依据，「检查结果」列出填写问题（点击单元格可跳转），"
                   "「跟进清单」是需要跟进的农户、村和县级指标。")
+    _demo_prefecture(folder, workbook)
     return EXIT_OK
+
+
+def _demo_prefecture(folder: Path, workbook: Path) -> None:
+    """The prefecture's side of the cycle on the demo: intake, report, ledger, letters, next month's sample."""
+    from . import ledger
+    from .archive import Archive
+    from .demo import write_demo_roster
+    from .intake import Intake
+    from .letters import write_letters
+    from .report import write_report
+    from .sampling import sample_command
+
+    with Archive(folder / "督查档案") as archive:
+        Intake(archive).run([workbook])
+        report = write_report(archive, "2019-11", folder / "督查评分汇总-2019-11.xlsx")
+        table = ledger.export_ledger(archive, folder / "问题台账.xlsx")
+        letters = write_letters(archive, "2019-11", folder / "整改督办函")
+        roster = write_demo_roster(folder / "农户名册-清水县.xlsx")
+        _, sample = sample_command(roster, "2019-12", folder / "清水县-2019-12-督查工作簿.xlsx", county_code="522631",
+                                   seed=2019, archive=archive, drawn_by="示例",
+                                   revisit_entries=lambda code: ledger.open_entries(archive, code, before="2019-12"))
+    console = _console()
+    console.print("\n州督查办这一侧（同一示例）：")
+    console.print(f"  档案（原件、回执、数据库）：{folder / '督查档案'}")
+    console.print(f"  督查评分汇总：{report}")
+    console.print(f"  问题台账：{table}")
+    console.print(f"  整改督办函：{', '.join(str(p) for p in letters)}")
+    console.print(f"  农户名册：{roster}")
+    console.print(f"  下月（2019-12）抽样生成的督查工作簿，含「回访」：{sample}")
 
 
 def _add_output_options(p: argparse.ArgumentParser) -> None:
@@ -470,6 +525,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--office", default="州人民政府督查室", help="发文单位")
     p.add_argument("--pdf", action="store_true", help="同时用 LibreOffice 转成 PDF")
     p.set_defaults(func=cmd_letters)
+    p = sub.add_parser("sample", help="按方案从农户名册随机抽样，生成预填的督查工作簿（含「回访」）")
+    p.add_argument("roster", help="农户名册工作簿")
+    p.add_argument("--month", required=True, help="督查月份 YYYY-MM")
+    p.add_argument("--county", help="县级区划代码（不给则在有脱贫任务的县中随机抽取）")
+    p.add_argument("--seed", type=int, help="随机种子（不给则随机产生并记录；复核时给出原种子）")
+    p.add_argument("--villages", type=int, default=1, help="每个乡镇抽取的村数（默认 1）")
+    p.add_argument("--archive", help="档案文件夹（记录抽样，读取未结台账）")
+    p.add_argument("--out", help="输出路径")
+    p.set_defaults(func=cmd_sample)
     p = sub.add_parser("protect", help="生成加密副本，便于通过邮件发送")
     p.add_argument("workbook")
     p.add_argument("--password", help=f"密码（或环境变量 {PASSWORD_ENV}）")

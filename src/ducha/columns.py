@@ -36,7 +36,7 @@ class Column:
     @property
     def present(self) -> np.ndarray:
         """True where the cell holds a valid value."""
-        filled = np.fromiter((v is not None for v in self.typed), dtype=bool, count=len(self.typed))
+        filled = ~pd.isna(self.typed)
         return filled[self.codes] if len(self.codes) else np.zeros(0, dtype=bool)
 
     def where(self, values: tuple[Any, ...]) -> np.ndarray:
@@ -69,6 +69,8 @@ def convert_column(raws: np.ndarray, f: Field, today: dt.date | None = None) -> 
 
 def _mixes_booleans_and_numbers(raws: np.ndarray, uniques: np.ndarray) -> bool:
     """True when a boolean and a number equal to it (0/1) both occur, whichever came first."""
+    if not {bool, int, float} & set(map(type, uniques)):  # text-only columns: nothing to merge
+        return False
     if not any(type(u) in (bool, int, float) and u in (0, 1) for u in uniques):
         return False
     types = set(map(type, raws))

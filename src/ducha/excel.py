@@ -87,6 +87,8 @@ def _carry_out(book: Any, command: str, progress: Callable[[str], None]) -> str:
         return about(book)
     if command == "report":
         return summarise(book, progress)
+    if command == "sample":
+        return sample_from_roster(book, progress)
     from .commands import COMMANDS
 
     if command not in COMMANDS:
@@ -128,6 +130,58 @@ def summarise(book: Any, progress: Callable[[str], None],
         log.warning("could not open the report in Excel", exc_info=True)
         lines.append("请在 Excel 中打开上面的汇总工作簿。")
     return "\n".join(lines)
+
+
+def sample_from_roster(book: Any, progress: Callable[[str], None],
+                       pick_roster: Callable[[Any], str | None] | None = None,
+                       ask_month: Callable[[Any], str | None] | None = None) -> str:
+    """The 抽样 button: choose a roster, give the month, draw, write and open the pre-filled workbook."""
+    from . import ledger
+    from .archive import DEFAULT_FOLDER, Archive
+    from .io.reading import UnreadableWorkbook
+    from .sampling import SamplingError, sample_command
+
+    roster = (pick_roster or _pick_file)(book)
+    if not roster:
+        return "没有选择农户名册，抽样已取消。"
+    month = (ask_month or _ask_month)(book)
+    if not month:
+        return "没有填写督查月份，抽样已取消。"
+    progress("督查助手：正在抽样…")
+    with Archive(Path(roster).parent / DEFAULT_FOLDER) as archive:
+        try:
+            drawn, out = sample_command(
+                Path(roster), month, archive=archive,
+                revisit_entries=lambda code: ledger.open_entries(archive, code, before=month))
+        except UnreadableWorkbook as exc:
+            return f"农户名册无法读取：{exc}。"
+        except SamplingError as exc:
+            return str(exc)
+    lines = [f"已抽取 {drawn.county} {month} 的样本（随机种子 {drawn.seed}，已记入档案）。",
+             *[s.note for s in drawn.short_strata], f"预填的督查工作簿：{out}"]
+    try:
+        book.app.books.open(str(out))
+    except Exception:
+        log.warning("could not open the sample workbook in Excel", exc_info=True)
+    return "\n".join(lines)
+
+
+def _pick_file(book: Any) -> str | None:
+    """Excel's own file picker (msoFileDialogFilePicker = 3) for the roster workbook."""
+    dialog = book.app.api.FileDialog(3)
+    dialog.Title = "选择农户名册工作簿"
+    dialog.AllowMultiSelect = False
+    return str(dialog.SelectedItems(1)) if dialog.Show() == -1 else None
+
+
+def _ask_month(book: Any) -> str | None:
+    """Excel's InputBox for the month (Type 2 = text); defaults to next month."""
+    import datetime as dt
+
+    today = dt.date.today()
+    following = dt.date(today.year + today.month // 12, today.month % 12 + 1, 1)
+    answer = book.app.api.InputBox("督查月份（YYYY-MM）：", "抽样", following.strftime("%Y-%m"), Type=2)
+    return str(answer).strip() if answer not in (False, None, "") else None
 
 
 def _pick_folder(book: Any) -> str | None:

@@ -9,7 +9,7 @@ import calendar
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -63,15 +63,19 @@ def _label_index(sheet: Sheet) -> dict[str, str]:
     return index
 
 
-_LABELS = {s.key: _label_index(s) for s in INPUT_SHEETS}
+@cache
+def _labels(sheet: Sheet) -> dict[str, str]:
+    return _label_index(sheet)
 
 
 def match_label(sheet: Sheet, text: Any) -> str | None:
-    """The field key a header or label names, tolerant of spaces, full-width forms, stars and units."""
+    """The field key a header or label names, tolerant of spaces, full-width forms, stars and units.
+
+    Works for any declared `Sheet` (the inspection workbook's, the roster's)."""
     folded = normalize.fold_header(text)
     if not folded:
         return None
-    index = _LABELS[sheet.key]
+    index = _labels(sheet)
     key = index.get(folded)
     if key is None and folded.endswith(")"):
         key = index.get(_BRACKETED.sub("", folded))
