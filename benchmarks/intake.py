@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from read_check import best_of, raw_read
+from read_check import best_of, print_ratio, raw_read
 
 from ducha import schema
 from ducha.archive import Archive
@@ -60,10 +60,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1)
     args = parser.parse_args()
     r = measure(args.workbooks, args.repeat)
-    print(f"workbooks: {r['workbooks']}")
-    print(f"python-calamine raw read : {r['raw']:.2f} s")
-    print(f"ducha intake             : {r['ducha']:.2f} s")
-    print(f"ratio                    : {r['ratio']:.2f}x (goal <= {GOAL}x)")
+    print_ratio(f"workbooks: {r['workbooks']}", "ducha intake", r)
 
 
 if __name__ == "__main__":

@@ -56,6 +56,14 @@ def raw_read(path: Path) -> None:
     book.close()
 
 
+def print_ratio(heading: str, label: str, r: dict[str, float]) -> None:
+    """The benchmarks' common output: ducha's time next to python-calamine's raw read, and the ratio."""
+    print(heading)
+    print(f"python-calamine raw read : {r['raw']:.2f} s")
+    print(f"{label:<25}: {r['ducha']:.2f} s")
+    print(f"ratio                    : {r['ratio']:.2f}x (goal <= {r['goal']}x)")
+
+
 def best_of(func, repeat: int) -> float:
     times = []
     for _ in range(repeat):
@@ -79,10 +87,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     r = measure(args.households, args.repeat)
-    print(f"households: {r['households']:,}")
-    print(f"python-calamine raw read : {r['raw']:.2f} s")
-    print(f"ducha read + check       : {r['ducha']:.2f} s")
-    print(f"ratio                    : {r['ratio']:.2f}x (goal <= {GOAL}x)")
+    print_ratio(f"households: {r['households']:,}", "ducha read + check", r)
 
 
 if __name__ == "__main__":

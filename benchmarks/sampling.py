@@ -17,7 +17,7 @@ from openpyxl import Workbook
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from read_check import GOAL, best_of, raw_read
+from read_check import GOAL, best_of, print_ratio, raw_read
 
 from ducha.roster import CADRE, HELPER, ROSTER_CADRES, ROSTER_HOUSEHOLDS, ROSTER_TOWNSHIPS, ROSTER_VILLAGES, read_roster
 from ducha.sampling import draw
@@ -74,10 +74,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     r = measure(args.households, args.repeat)
-    print(f"households: {r['households']:,}")
-    print(f"python-calamine raw read : {r['raw']:.2f} s")
-    print(f"ducha read_roster + draw : {r['ducha']:.2f} s")
-    print(f"ratio                    : {r['ratio']:.2f}x (goal <= {GOAL}x)")
+    print_ratio(f"households: {r['households']:,}", "ducha read_roster + draw", r)
 
 
 if __name__ == "__main__":

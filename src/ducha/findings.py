@@ -191,6 +191,22 @@ class Code(Enum):
                          "「参数」表没有 {year} 年的扶贫标准，暂用 {used}。请州督查办在「参数」表补充。",
                          "no poverty line for {year}; using {used}")
 
+    # --- the sampling roster (links between its sheets) ---
+    ROSTER_TOWNSHIP_UNKNOWN = ("roster-township-unknown", Severity.ERROR,
+                        "乡镇「{value}」不在「乡镇」表中，或多个县有同名乡镇而本行未填县级区划代码（共 {count} 行）。"
+                        "这些行不参加抽样；请在「乡镇」表补充该乡镇，或在本表填写县级区划代码。",
+                        "township {value} is not on the township sheet ({count} rows)")
+    ROSTER_TOWNSHIP_DUPLICATE = ("roster-township-duplicate", Severity.ERROR,
+                          "乡镇「{value}」在「乡镇」表中登记了两次（另见 {other}）。以先出现的一行为准，请删除重复行。",
+                          "township {value} listed twice")
+    ROSTER_VILLAGE_UNLISTED = ("roster-village-unlisted", Severity.WARNING,
+                        "村「{value}」不在「村」表中（共 {count} 行）。仍参加抽样，但是否贫困村不详；"
+                        "请在「村」表补充。",
+                        "village {value} is not on the village sheet ({count} rows)")
+    ROSTER_VILLAGE_DUPLICATE = ("roster-village-duplicate", Severity.ERROR,
+                         "村「{value}」在「村」表中登记了两次（另见 {other}）。以先出现的一行为准，请删除重复行。",
+                         "village {value} listed twice")
+
     def message(self, **values: Any) -> str:
         """The Chinese message with the placeholders filled in."""
         return self.zh.format_map(_Defaults(values))

@@ -13,7 +13,6 @@ import json
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from enum import Enum
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -42,37 +41,6 @@ CADRE, HELPER = "乡村干部", "帮扶干部"
 CADRE_KINDS = (CADRE, HELPER)
 HOUSEHOLD_HELPER_POSITION = "帮扶责任人"
 _SEPARATOR = "\x1f"
-
-
-class RosterCode(Enum):
-    """Finding codes of the roster's cross-sheet links (cell-level codes come from `findings.Code`)."""
-
-    def __init__(self, code: str, severity: Severity, zh: str, en: str) -> None:
-        self.code = code
-        self.severity = severity
-        self.zh = zh
-        self.en = en
-
-    TOWNSHIP_UNKNOWN = ("roster-township-unknown", Severity.ERROR,
-                        "乡镇「{value}」不在「乡镇」表中，或多个县有同名乡镇而本行未填县级区划代码（共 {count} 行）。"
-                        "这些行不参加抽样；请在「乡镇」表补充该乡镇，或在本表填写县级区划代码。",
-                        "township {value} is not on the township sheet ({count} rows)")
-    TOWNSHIP_DUPLICATE = ("roster-township-duplicate", Severity.ERROR,
-                          "乡镇「{value}」在「乡镇」表中登记了两次（另见 {other}）。以先出现的一行为准，请删除重复行。",
-                          "township {value} listed twice")
-    VILLAGE_UNLISTED = ("roster-village-unlisted", Severity.WARNING,
-                        "村「{value}」不在「村」表中（共 {count} 行）。仍参加抽样，但是否贫困村不详；"
-                        "请在「村」表补充。",
-                        "village {value} is not on the village sheet ({count} rows)")
-    VILLAGE_DUPLICATE = ("roster-village-duplicate", Severity.ERROR,
-                         "村「{value}」在「村」表中登记了两次（另见 {other}）。以先出现的一行为准，请删除重复行。",
-                         "village {value} listed twice")
-
-    def message(self, **values: Any) -> str:
-        return Code.message(self, **values)  # type: ignore[arg-type]
-
-    def message_en(self, **values: Any) -> str:
-        return Code.message_en(self, **values)  # type: ignore[arg-type]
 
 
 def _county_code_field(required: bool = False) -> Field:
@@ -321,13 +289,13 @@ class _Resolver:
             if pair in missing:
                 unknown.setdefault(pair, []).append(i)
         for (_, town), rows in unknown.items():
-            _at(out, RosterCode.TOWNSHIP_UNKNOWN, table, "township", rows[0], value=town, count=len(rows))
+            _at(out, Code.ROSTER_TOWNSHIP_UNKNOWN, table, "township", rows[0], value=town, count=len(rows))
         return result
 
 
-def _at(out: list[Finding], code: RosterCode, table: workbook.ParsedTable, key: str, i: int, **extra: Any) -> None:
+def _at(out: list[Finding], code: Code, table: workbook.ParsedTable, key: str, i: int, **extra: Any) -> None:
     row = table.rows[i]
-    out.append(make_finding(code, sheet=table.sheet_name, cell=f"{table.letter(key) or 'A'}{row}", row=row,  # type: ignore[arg-type]
+    out.append(make_finding(code, sheet=table.sheet_name, cell=f"{table.letter(key) or 'A'}{row}", row=row,
                             column=table.columns.get(key, 0) + 1, field=table.sheet.field(key).header, **extra))
 
 
@@ -341,7 +309,7 @@ def _townships(table: workbook.ParsedTable, out: list[Finding]) -> dict[tuple[st
             continue
         if (code, name) in found:
             j = first_row[(code, name)]
-            _at(out, RosterCode.TOWNSHIP_DUPLICATE, table, "township", i, value=name,
+            _at(out, Code.ROSTER_TOWNSHIP_DUPLICATE, table, "township", i, value=name,
                 other=f"第 {table.rows[j]} 行")
             continue
         first_row[(code, name)] = i
@@ -359,7 +327,7 @@ def _villages(table: workbook.ParsedTable, counties: list[str | None], out: list
             continue
         key = (code, town, name)
         if key in found:
-            _at(out, RosterCode.VILLAGE_DUPLICATE, table, "village", i, value=name,
+            _at(out, Code.ROSTER_VILLAGE_DUPLICATE, table, "village", i, value=name,
                 other=f"第 {table.rows[first_row[key]]} 行")
             continue
         first_row[key] = i
@@ -402,7 +370,7 @@ def _households(table: workbook.ParsedTable, counties: list[str | None],
             unlisted.setdefault(key, rows[i])
             counts[key] = counts.get(key, 0) + 1
     for key, row_index in unlisted.items():
-        _at(out, RosterCode.VILLAGE_UNLISTED, table, "village", row_index, value=key[2], count=counts[key])
+        _at(out, Code.ROSTER_VILLAGE_UNLISTED, table, "village", row_index, value=key[2], count=counts[key])
         villages[key] = Village(*key, code=None, is_poor=None)
     return HouseholdFrame(columns), len(table.rows) - len(rows)
 
