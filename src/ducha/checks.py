@@ -55,7 +55,7 @@ COUNTY_PARTS = (
 VillageKey = tuple[str, str]
 
 
-class _Collector:
+class Collector:
     def __init__(self) -> None:
         self.findings: list[Finding] = []
 
@@ -75,10 +75,10 @@ class _Collector:
 
 def check_workbook(parsed: ParsedWorkbook) -> list[Finding]:
     """Every cross-record finding of one workbook (cell-level findings come from parsing)."""
-    out = _Collector()
+    out = Collector()
     _check_dates(parsed, out)
     households = parsed.tables["households"]
-    _check_duplicates(households, out)
+    check_duplicates(households, out)
     _check_income(households, out)
     _check_exit_years(parsed, households, out)
     sampled = _check_sampling(parsed.tables["sampling"], out)
@@ -103,7 +103,7 @@ def _floats(values: np.ndarray) -> np.ndarray:
     return pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").to_numpy(dtype=float)
 
 
-def _check_dates(parsed: ParsedWorkbook, out: _Collector) -> None:
+def _check_dates(parsed: ParsedWorkbook, out: Collector) -> None:
     basic = parsed.basic
     month = basic.get("month")
     sheet = parsed.sheet_names["basic"]
@@ -118,7 +118,7 @@ def _check_dates(parsed: ParsedWorkbook, out: _Collector) -> None:
                 value=end.isoformat(), start=start.isoformat())
 
 
-def _check_duplicates(households: ParsedTable, out: _Collector) -> None:
+def check_duplicates(households: ParsedTable, out: Collector) -> None:
     ids = pd.Series(households.values["id_number"], dtype=object)
     repeated = np.flatnonzero((ids.duplicated(keep=False) & ids.notna()).to_numpy())
     first_seen: dict[str, int] = {}
@@ -129,7 +129,7 @@ def _check_duplicates(households: ParsedTable, out: _Collector) -> None:
                    other=f"第 {households.rows[j]} 行（{households.letter('id_number')}{households.rows[j]}）")
 
 
-def _check_income(households: ParsedTable, out: _Collector) -> None:
+def _check_income(households: ParsedTable, out: Collector) -> None:
     v = households.values
     size, per_head, costs = _floats(v["household_size"]), _floats(v["income_per_head"]), _floats(v["business_costs"])
     parts = np.vstack([_floats(v[k]) for k in INCOME_PARTS]) if len(size) else np.zeros((len(INCOME_PARTS), 0))
@@ -142,7 +142,7 @@ def _check_income(households: ParsedTable, out: _Collector) -> None:
         out.at(Code.INCOME_INCONSISTENT, households, "income_per_head", i, expected=f"{expected[i]:.2f}")
 
 
-def _check_exit_years(parsed: ParsedWorkbook, households: ParsedTable, out: _Collector) -> None:
+def _check_exit_years(parsed: ParsedWorkbook, households: ParsedTable, out: Collector) -> None:
     year = parsed.year
     if year is None:
         return
@@ -153,7 +153,7 @@ def _check_exit_years(parsed: ParsedWorkbook, households: ParsedTable, out: _Col
         out.at(Code.EXIT_YEAR_FUTURE, households, "exit_year", i, year=year)
 
 
-def _check_sampling(sampling: ParsedTable, out: _Collector) -> dict[VillageKey, int]:
+def _check_sampling(sampling: ParsedTable, out: Collector) -> dict[VillageKey, int]:
     """Sampled village -> its record index in 「抽样」, after checking the townships."""
     sampled: dict[VillageKey, int] = {}
     townships: dict[str, int] = {}
@@ -176,7 +176,7 @@ def _check_sampling(sampling: ParsedTable, out: _Collector) -> dict[VillageKey, 
     return sampled
 
 
-def _check_in_sample(table: ParsedTable, sampled: dict[VillageKey, int], out: _Collector) -> None:
+def _check_in_sample(table: ParsedTable, sampled: dict[VillageKey, int], out: Collector) -> None:
     keys = _village_keys(table)
     strangers = set(keys) - set(sampled) - {None}
     if not strangers:
@@ -187,7 +187,7 @@ def _check_in_sample(table: ParsedTable, sampled: dict[VillageKey, int], out: _C
 
 
 def _check_household_counts(households: ParsedTable, sampled: dict[VillageKey, int], sampling: ParsedTable,
-                            out: _Collector) -> None:
+                            out: Collector) -> None:
     counts = Counter(zip(_village_keys(households), households.values["household_type"].tolist(), strict=True))
     for key, i in sampled.items():
         for kind in HOUSEHOLD_TYPES:
@@ -198,7 +198,7 @@ def _check_household_counts(households: ParsedTable, sampled: dict[VillageKey, i
 
 
 def _check_interviews(interviews: ParsedTable, sampled: dict[VillageKey, int], sampling: ParsedTable,
-                      out: _Collector) -> None:
+                      out: Collector) -> None:
     counts = Counter(zip(_village_keys(interviews), interviews.values["kind"].tolist(), strict=True))
     for key, i in sampled.items():
         for kind in INTERVIEW_KINDS:
@@ -208,7 +208,7 @@ def _check_interviews(interviews: ParsedTable, sampled: dict[VillageKey, int], s
 
 
 def _check_village_rows(villages: ParsedTable, sampled: dict[VillageKey, int], sampling: ParsedTable,
-                        out: _Collector) -> None:
+                        out: Collector) -> None:
     seen: dict[VillageKey, int] = {}
     for i, key in enumerate(_village_keys(villages)):
         if key is None:
@@ -222,7 +222,7 @@ def _check_village_rows(villages: ParsedTable, sampled: dict[VillageKey, int], s
             out.at(Code.VILLAGE_CHECK_MISSING, sampling, "village", i, value=f"{key[0]}{key[1]}")
 
 
-def _check_county(parsed: ParsedWorkbook, out: _Collector) -> None:
+def _check_county(parsed: ParsedWorkbook, out: Collector) -> None:
     county, sources = parsed.county, parsed.sources
     sheet = parsed.sheet_names["county"]
     for f in COUNTY.fields:
@@ -235,7 +235,7 @@ def _check_county(parsed: ParsedWorkbook, out: _Collector) -> None:
                     value=a, whole=COUNTY.field(whole).header, total=b)
 
 
-def _check_parameters(parsed: ParsedWorkbook, out: _Collector) -> None:
+def _check_parameters(parsed: ParsedWorkbook, out: Collector) -> None:
     year = parsed.year
     if year is None:
         return

@@ -1,7 +1,7 @@
 """The county roster (农户名册): the sampling frame of townships, villages, households and cadres.
 
 The roster sheets are declared as `schema.Sheet`s and parsed by the inspection workbook's own reader
-(`workbook._parse_table`: bulk conversion, ID checks, required fields, every problem at its cell), with the
+(`workbook.parse_table`: bulk conversion, ID checks, required fields, every problem at its cell), with the
 duplicate-ID check of `checks`. `read_roster` returns a `Roster`: the eligible records in a canonical order
 and a content hash that does not depend on row order, which is what a draw is reproducible from.
 """
@@ -389,8 +389,8 @@ def _people(table: workbook.ParsedTable, counties: list[str | None]) -> list[Per
 def parse_roster(raw: Any) -> Roster:
     """Raw grids (io.reading.RawWorkbook) -> Roster; never raises on cell content."""
     ctx = workbook.ParseContext()
-    workbook._check_size(raw, ctx)
-    found = {s.key: workbook._find_sheet(raw, s) for s in ROSTER_SHEETS}
+    workbook.check_size(raw, ctx)
+    found = {s.key: workbook.find_sheet(raw, s) for s in ROSTER_SHEETS}
     known = {normalize.fold_header(n) for n in (*filter(None, found.values()), INSTRUCTIONS_SHEET)}
     for name in raw.sheets:
         if normalize.fold_header(name) not in known:
@@ -400,14 +400,14 @@ def parse_roster(raw: Any) -> Roster:
         name = found[s.key]
         if name is None:
             ctx.add(Code.SHEET_MISSING, sheet=s.name)
-            tables[s.key] = workbook._empty_table(s, s.name)
+            tables[s.key] = workbook.empty_table(s, s.name)
             continue
-        table = tables[s.key] = workbook._parse_table(raw, s, name, ctx)
+        table = tables[s.key] = workbook.parse_table(raw, s, name, ctx)
         if not table.rows and table.columns:
             ctx.add(Code.SHEET_EMPTY, sheet=name, cell=f"A{table.header_row + 1}", row=table.header_row + 1,
                     column=1, hint=s.description)
-    duplicates = checks._Collector()
-    checks._check_duplicates(tables[ROSTER_HOUSEHOLDS.key], duplicates)
+    duplicates = checks.Collector()
+    checks.check_duplicates(tables[ROSTER_HOUSEHOLDS.key], duplicates)
     out = ctx.findings + duplicates.findings
     townships = _townships(tables[ROSTER_TOWNSHIPS.key], out)
     resolver = _Resolver(townships)
@@ -457,13 +457,13 @@ def build_roster_template() -> Workbook:
     ws.column_dimensions["B"].width = 100
     for row, (left, right) in enumerate(instruction_rows(), start=1):
         a, b = ws.cell(row, 1, left or None), ws.cell(row, 2, right or None)
-        a.alignment = b.alignment = template._WRAP
-        a.font = template._TITLE_FONT if row == 1 else template._HEADER_FONT
-    template._protect(ws)
+        a.alignment = b.alignment = template.WRAP
+        a.font = template.TITLE_FONT if row == 1 else template.HEADER_FONT
+    template.protect_sheet(ws)
     for sheet in ROSTER_SHEETS:
         table = wb.create_sheet(sheet.name)
-        table.sheet_properties.tabColor = template._INPUT_TAB_COLOR
-        template._build_table(table, sheet)
+        table.sheet_properties.tabColor = template.INPUT_TAB_COLOR
+        template.build_table(table, sheet)
         table.oddHeader.left.text = ROSTER_TITLE
     props = wb.properties
     props.creator = props.lastModifiedBy = "ducha"

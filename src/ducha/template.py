@@ -74,8 +74,8 @@ FORM_VALUE_HEADER = "填写内容"
 FORM_SOURCE_HEADER = "数据来源"
 FORM_PROMPT_HEADER = "填写说明"
 
-_HEADER_FONT = Font(bold=True)
-_TITLE_FONT = Font(bold=True, size=16)
+HEADER_FONT = Font(bold=True)
+TITLE_FONT = Font(bold=True, size=16)
 _SECTION_FONT = Font(bold=True, size=12)
 _HEADER_FILL = PatternFill("solid", fgColor=FILLS[Style.HEADER])
 _KEY_ITEM_FILL = PatternFill("solid", fgColor=FILLS[Style.TOTAL])
@@ -83,9 +83,9 @@ _LABEL_FILL = PatternFill("solid", fgColor="F2F2F2")
 _THIN = Side(style="thin", color="808080")
 _BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _HEADER_ALIGNMENT = Alignment(horizontal="center", vertical="center", wrap_text=True)
-_WRAP = Alignment(vertical="top", wrap_text=True)
+WRAP = Alignment(vertical="top", wrap_text=True)
 _UNLOCKED = Protection(locked=False)
-_INPUT_TAB_COLOR = "2F75B5"
+INPUT_TAB_COLOR = "2F75B5"
 _INSTRUCTIONS_TAB_COLOR = "548235"
 _PARAMETERS_TAB_COLOR = "7F7F7F"
 
@@ -234,13 +234,13 @@ def _print_setup(ws: Worksheet, *, landscape: bool, title_rows: str | None) -> N
 
 
 def _style_header(cell, *, key_item: bool = False) -> None:
-    cell.font = _HEADER_FONT
+    cell.font = HEADER_FONT
     cell.fill = _KEY_ITEM_FILL if key_item else _HEADER_FILL
     cell.alignment = _HEADER_ALIGNMENT
     cell.border = _BOX
 
 
-def _build_table(ws: Worksheet, sheet: Sheet) -> None:
+def build_table(ws: Worksheet, sheet: Sheet) -> None:
     rows = TEMPLATE_ROWS.get(sheet.name, 20)
     first, last = TABLE_FIRST_DATA_ROW, TABLE_FIRST_DATA_ROW + rows - 1
     for col, field in enumerate(sheet.fields, start=1):
@@ -277,7 +277,7 @@ def _build_form(ws: Worksheet, sheet: Sheet) -> None:
     for row, field in enumerate(sheet.fields, start=FORM_FIRST_ROW):
         label = ws.cell(row, FORM_LABEL_COLUMN, field.label())
         label.fill = _KEY_ITEM_FILL if field.key_items else _LABEL_FILL
-        label.alignment = _WRAP
+        label.alignment = WRAP
         label.border = _BOX
         value = ws.cell(row, FORM_VALUE_COLUMN)
         value.number_format = number_format(field)
@@ -287,10 +287,10 @@ def _build_form(ws: Worksheet, sheet: Sheet) -> None:
             source = ws.cell(row, FORM_SOURCE_COLUMN)
             source.number_format = TEXT_FORMAT
             source.protection = _UNLOCKED
-            source.alignment = _WRAP
+            source.alignment = WRAP
             source.border = _BOX
         explanation = ws.cell(row, prompt_col, field_explanation(sheet, field))
-        explanation.alignment = _WRAP
+        explanation.alignment = WRAP
         explanation.border = _BOX
         dv = data_validation(field)
         if dv is not None:
@@ -304,11 +304,11 @@ def _build_form(ws: Worksheet, sheet: Sheet) -> None:
     for col, width in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(col)].width = width
     ws.freeze_panes = f"{get_column_letter(FORM_VALUE_COLUMN)}{FORM_FIRST_ROW}"
-    _protect(ws)
+    protect_sheet(ws)
     _print_setup(ws, landscape=sheet.has_source_column, title_rows=f"{FORM_HEADER_ROW}:{FORM_HEADER_ROW}")
 
 
-def _protect(ws: Worksheet) -> None:
+def protect_sheet(ws: Worksheet) -> None:
     """Protect without a password: locked cells stay as they are; formatting (ducha's highlights),
     column widths and notes stay allowed."""
     p = ws.protection
@@ -407,14 +407,14 @@ def _build_instructions(ws: Worksheet) -> None:
     for row, (left, right) in enumerate(instruction_rows(), start=1):
         a = ws.cell(row, 1, left or None)
         b = ws.cell(row, 2, right or None)
-        a.alignment = b.alignment = _WRAP
+        a.alignment = b.alignment = WRAP
         if row == 1:
-            a.font = _TITLE_FONT
+            a.font = TITLE_FONT
         elif left and not right:
             a.font = _SECTION_FONT
         elif left:
-            a.font = _HEADER_FONT
-    _protect(ws)
+            a.font = HEADER_FONT
+    protect_sheet(ws)
     _print_setup(ws, landscape=False, title_rows=None)
 
 
@@ -428,11 +428,11 @@ def build_template() -> Workbook:
     for sheet in schema.INPUT_SHEETS:
         ws = wb.create_sheet(sheet.name)
         is_parameters = sheet is schema.PARAMETERS
-        ws.sheet_properties.tabColor = _PARAMETERS_TAB_COLOR if is_parameters else _INPUT_TAB_COLOR
+        ws.sheet_properties.tabColor = _PARAMETERS_TAB_COLOR if is_parameters else INPUT_TAB_COLOR
         if sheet.layout is Layout.FORM:
             _build_form(ws, sheet)
         else:
-            _build_table(ws, sheet)
+            build_table(ws, sheet)
     wb.active = 0
     props = wb.properties
     props.creator = props.lastModifiedBy = "ducha"

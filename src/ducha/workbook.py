@@ -121,7 +121,7 @@ class ParseContext:
         self.findings.append(make_finding(code, **kwargs))
 
 
-def _find_sheet(raw: RawWorkbook, sheet: Sheet) -> str | None:
+def find_sheet(raw: RawWorkbook, sheet: Sheet) -> str | None:
     wanted = {normalize.fold_header(n) for n in (sheet.name, *sheet.aliases)}
     for name in raw.sheets:
         if normalize.fold_header(name) in wanted:
@@ -153,9 +153,9 @@ def _required_code(f: Field, ctx: ParseContext) -> Code | None:
     return None
 
 
-def _parse_table(raw: RawWorkbook, sheet: Sheet, sheet_name: str, ctx: ParseContext) -> ParsedTable:
+def parse_table(raw: RawWorkbook, sheet: Sheet, sheet_name: str, ctx: ParseContext) -> ParsedTable:
     grid = raw.sheets[sheet_name]
-    table = _empty_table(sheet, sheet_name)
+    table = empty_table(sheet, sheet_name)
     header_row = _find_header_row(sheet, grid)
     if header_row is None:
         ctx.add(Code.HEADER_NOT_FOUND, sheet=sheet_name, cell="A1", row=1, column=1, rows=HEADER_SEARCH_ROWS,
@@ -200,7 +200,7 @@ def _flag_merged(merged: list[tuple[int, int, int, int]], header_row: int, sheet
                     value=f"{top_left}:{_letter(c1)}{r1 + 1}")
 
 
-def _empty_table(sheet: Sheet, sheet_name: str) -> ParsedTable:
+def empty_table(sheet: Sheet, sheet_name: str) -> ParsedTable:
     """A table with every field and no records (a missing sheet, or one whose header was not found)."""
     return ParsedTable(sheet=sheet, sheet_name=sheet_name,
                        values={f.key: np.empty(0, dtype=object) for f in sheet.fields})
@@ -435,7 +435,7 @@ def _month_end(month: str | None) -> dt.date | None:
     return dt.date(year, mon, calendar.monthrange(year, mon)[1])
 
 
-def _check_size(raw: RawWorkbook, ctx: ParseContext) -> None:
+def check_size(raw: RawWorkbook, ctx: ParseContext) -> None:
     for name, grid in list(raw.sheets.items()):
         width = max((len(r) for r in grid[:HEADER_SEARCH_ROWS]), default=0)
         if len(grid) * max(width, 1) > MAX_CELLS:
@@ -447,8 +447,8 @@ def _check_size(raw: RawWorkbook, ctx: ParseContext) -> None:
 def parse_workbook(raw: RawWorkbook) -> ParsedWorkbook:
     """Turn raw grids into InspectionData and findings; never raises on cell content."""
     ctx = ParseContext()
-    _check_size(raw, ctx)
-    found = {s.key: _find_sheet(raw, s) for s in INPUT_SHEETS}
+    check_size(raw, ctx)
+    found = {s.key: find_sheet(raw, s) for s in INPUT_SHEETS}
     known = {n for n in found.values() if n} | set(GENERATED_SHEETS) | {INSTRUCTIONS_SHEET}
     for name in raw.sheets:
         if name not in known and normalize.fold_header(name) not in {normalize.fold_header(k) for k in known}:
@@ -466,9 +466,9 @@ def parse_workbook(raw: RawWorkbook) -> ParsedWorkbook:
     for s in (SAMPLING, HOUSEHOLDS, VILLAGES, INTERVIEWS, PARAMETERS, REVISIT):
         name = found[s.key]
         if name is None:
-            tables[s.key] = _empty_table(s, s.name)
+            tables[s.key] = empty_table(s, s.name)
             continue
-        tables[s.key] = _parse_table(raw, s, name, ctx)
+        tables[s.key] = parse_table(raw, s, name, ctx)
         if not tables[s.key].rows and s.min_rows and tables[s.key].columns:
             ctx.add(Code.SHEET_EMPTY, sheet=name, cell=f"A{tables[s.key].header_row + 1}",
                     row=tables[s.key].header_row + 1, column=1, hint=s.description)
