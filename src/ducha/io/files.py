@@ -25,11 +25,22 @@ def atomic_path(dest: Path) -> Iterator[Path]:
         yield tmp_path
         with tmp_path.open("rb+") as handle:
             os.fsync(handle.fileno())
+        os.chmod(tmp_path, _mode_for(dest))
         os.replace(tmp_path, dest)
         _fsync_dir(dest.parent)
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp_path.unlink()
+
+
+def _mode_for(dest: Path) -> int:
+    """The replaced file's permissions, or what a newly created file gets (mkstemp's temp file is private)."""
+    try:
+        return dest.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def _fsync_dir(folder: Path) -> None:
