@@ -150,7 +150,8 @@ def _as_json(result: CommandResult, source: Path, output: Path | None) -> str:
 def _run(name: str, args: argparse.Namespace) -> int:
     source, parsed = _parse(args.workbook)
     result = COMMANDS[name](source, parsed, _rubric(args))
-    output = _write(source, result.plan, args)
+    too_large = [f.sheet for f in parsed.findings if f.code == "too-large"]
+    output = None if too_large else _write(source, result.plan, args)
     if args.json:
         print(_as_json(result, source, output))
     else:
@@ -159,7 +160,10 @@ def _run(name: str, args: argparse.Namespace) -> int:
         if result.score is not None:
             _print_score(result.score)
         _console().print(result.summary)
-        _console().print(f"结果已写入：{output}")
+        if output is None:
+            _console().print(f"工作表「{'」「'.join(too_large)}」过大，未生成结果文件；请删除多余的行列后再检查。")
+        else:
+            _console().print(f"结果已写入：{output}")
     return EXIT_FINDINGS if result.has_errors else EXIT_OK
 
 

@@ -116,6 +116,7 @@ class ParseContext:
     findings: list[Finding] = field(default_factory=list)
     key_item: str | None = None
     month_end: dt.date | None = None
+    too_large: set[str] = field(default_factory=set)  # sheets refused for their size: not parsed further
 
     def add(self, code: Code, **kwargs: Any) -> None:
         self.findings.append(make_finding(code, **kwargs))
@@ -442,6 +443,7 @@ def check_size(raw: RawWorkbook, ctx: ParseContext) -> None:
             ctx.add(Code.TOO_LARGE, sheet=name, rows=len(grid), columns=width,
                     limit=f"不超过 {MAX_CELLS // 1_000_000} 百万个单元格")
             raw.sheets[name] = []
+            ctx.too_large.add(name)
 
 
 def parse_workbook(raw: RawWorkbook) -> ParsedWorkbook:
@@ -457,16 +459,17 @@ def parse_workbook(raw: RawWorkbook) -> ParsedWorkbook:
         if found[s.key] is None and not s.optional:
             ctx.add(Code.SHEET_MISSING, sheet=s.name)
 
-    basic, _ = _parse_form(raw, BASIC, found["basic"], ctx) if found["basic"] else (FormValues(), FormValues())
+    usable = {key: name if name not in ctx.too_large else None for key, name in found.items()}
+    basic, _ = _parse_form(raw, BASIC, usable["basic"], ctx) if usable["basic"] else (FormValues(), FormValues())
     ctx.key_item = basic.get("key_item")
     ctx.month_end = _month_end(basic.get("month"))
-    county, sources = (_parse_form(raw, COUNTY, found["county"], ctx) if found["county"]
+    county, sources = (_parse_form(raw, COUNTY, usable["county"], ctx) if usable["county"]
                        else (FormValues(), FormValues()))
     tables: dict[str, ParsedTable] = {}
     for s in (SAMPLING, HOUSEHOLDS, VILLAGES, INTERVIEWS, PARAMETERS, REVISIT):
         name = found[s.key]
-        if name is None:
-            tables[s.key] = empty_table(s, s.name)
+        if name is None or name in ctx.too_large:
+            tables[s.key] = empty_table(s, name or s.name)
             continue
         tables[s.key] = parse_table(raw, s, name, ctx)
         if not tables[s.key].rows and s.min_rows and tables[s.key].columns:

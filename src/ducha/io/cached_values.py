@@ -12,6 +12,8 @@ import shutil
 import zipfile
 from pathlib import Path
 
+from defusedxml import ElementTree
+
 from .error_cells import sheet_parts
 
 _FORMULA_CELL = re.compile(rb'<c r="([A-Z]+[0-9]+)"([^>]*)>(<f[^>]*/>|<f[^>]*>.*?</f>)<v>([^<]*)</v></c>', re.S)
@@ -41,11 +43,10 @@ def _restore(xml: bytes, cached: dict[bytes, tuple[bytes, bytes]]) -> bytes:
     return _EMPTY_FORMULA_CELL.sub(put_back, xml)
 
 
-def restore_cached_values(original: Path, saved: Path, sheets: list[str]) -> None:
-    """Copy the cached results of formula cells in `sheets` from `original` into `saved` (rewritten in place)."""
+def _cached_by_sheet(original: Path, sheets: list[str]) -> dict[str, dict[bytes, tuple[bytes, bytes]]]:
+    cached = {}
     with zipfile.ZipFile(original) as before:
         parts = sheet_parts(before)
-        cached = {}
         for name in sheets:
             part = parts.get(name)
             if part and part in before.namelist():
@@ -54,6 +55,15 @@ def restore_cached_values(original: Path, saved: Path, sheets: list[str]) -> Non
                     values = _cached(xml)
                     if values:
                         cached[name] = values
+    return cached
+
+
+def restore_cached_values(original: Path, saved: Path, sheets: list[str]) -> None:
+    """Copy the cached results of formula cells in `sheets` from `original` into `saved` (rewritten in place)."""
+    try:
+        cached = _cached_by_sheet(original, sheets)
+    except (zipfile.BadZipFile, KeyError, ValueError, ElementTree.ParseError):  # nothing trustworthy to copy
+        return
     if not cached:
         return
     rebuilt = saved.with_name(saved.name + ".values")

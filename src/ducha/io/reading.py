@@ -18,6 +18,7 @@ from .error_cells import ErrorCell, formula_error_cells
 ZIP_MAGIC = b"PK\x03\x04"
 CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 MAX_FILE_BYTES = 200 * 1024 * 1024
+BINARY_WORKBOOK = "这是 .xlsb 二进制格式的工作簿。请在 Excel 中“另存为”Excel 工作簿（*.xlsx）后重新发送"
 
 
 class UnreadableWorkbook(Exception):
@@ -48,6 +49,16 @@ def _check_container(path: Path) -> None:
         raise UnreadableWorkbook("这不是 Excel 工作簿（.xlsx/.xlsm）文件")
     if not zipfile.is_zipfile(path):
         raise UnreadableWorkbook("文件不完整或已损坏（压缩结构无效），请重新保存或重新发送")
+
+
+def _is_binary_workbook(path: Path) -> bool:
+    """An .xlsb: a zip with xl/workbook.bin and no xl/workbook.xml."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = {n.lower() for n in archive.namelist()}
+    except (zipfile.BadZipFile, OSError):
+        return False
+    return "xl/workbook.bin" in names and "xl/workbook.xml" not in names
 
 
 def read_raw_workbook(path: Path, sheet_names: list[str] | None = None, *, error_cells: bool = True) -> RawWorkbook:
@@ -85,6 +96,8 @@ def _read_grids(path: Path, sheet_names: list[str] | None) -> RawWorkbook:
     try:
         book = python_calamine.CalamineWorkbook.from_path(str(path))
     except Exception as exc:  # calamine raises several unrelated types for damaged files
+        if _is_binary_workbook(path):
+            raise UnreadableWorkbook(BINARY_WORKBOOK) from None
         raise UnreadableWorkbook(f"文件内容已损坏，无法解析（{type(exc).__name__}）") from None
     raw = RawWorkbook(path=path)
     try:

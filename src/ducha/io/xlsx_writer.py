@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from openpyxl import load_workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, MergedCell
 from openpyxl.chart import BarChart as XlBarChart
 from openpyxl.chart import LineChart as XlLineChart
 from openpyxl.chart import Reference, Series
@@ -32,6 +33,12 @@ MARK_FORMULA = '"' + MARK_PREFIX + '{severity}"<>""'  # always true; identifies 
 MARK_FILLS = {Severity.ERROR: FILLS[Style.ERROR], Severity.WARNING: FILLS[Style.WARNING],
               Severity.INFO: FILLS[Style.INFO]}
 NOTE_SIZE = (360, 160)
+
+
+def _printable(value: object) -> object:
+    """Text without the control characters a workbook cannot hold (a clerk's cell quoted in a message may have
+    them)."""
+    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
 
 
 def _fill(rgb: str) -> PatternFill:
@@ -69,7 +76,7 @@ def write_sheet(wb: Workbook, spec: GeneratedSheet) -> Worksheet:
     """A new sheet at its position (None: after every other sheet)."""
     ws = wb.create_sheet(spec.name, spec.position)
     for row in spec.rows:
-        ws.append(row)
+        ws.append([_printable(value) for value in row])
     for i, width in enumerate(spec.column_widths, start=1):
         ws.column_dimensions[get_column_letter(i)].width = width
     for row, height in spec.row_heights.items():
@@ -181,8 +188,8 @@ def _apply_marks(wb: Workbook, marks: list[Mark]) -> None:
         if mark.note:
             ws = wb[mark.sheet]
             anchor = ws[mark.cell.split(":")[0]]
-            if anchor.comment is None:
-                comment = Comment(mark.note, AUTHOR)
+            if not isinstance(anchor, MergedCell) and anchor.comment is None:  # a merged cell holds no note
+                comment = Comment(_printable(mark.note), AUTHOR)
                 comment.width, comment.height = NOTE_SIZE
                 anchor.comment = comment
     # Errors last so that, where ranges overlap, the most severe colour is applied on top.
