@@ -239,3 +239,13 @@ def test_check_in_place_keeps_the_workbooks_file_permissions(tmp_path: Path) -> 
     main(["check", str(workbook), "--in-place"])
 
     assert oct(workbook.stat().st_mode & 0o777) == oct(0o664)
+
+
+def test_sample_killed_never_leaves_a_half_written_workbook(tmp_path: Path, archive_folder: Path) -> None:
+    from ducha.demo import write_demo_roster
+
+    roster = write_demo_roster(tmp_path / "名册.xlsx")
+    _output_from_archive(tmp_path, archive_folder,
+                         lambda out: ["sample", str(roster), "--month", "2019-12", "--county", "522631", "--seed",
+                                      "7", "--archive", str(archive_folder), "--out", str(out)],
+                         seed=20191105)
