@@ -5,6 +5,7 @@ column is rebuilt by index with numpy, so a 100,000-row sheet costs little more 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -106,8 +107,26 @@ def _is_plain_mobile(value: Any) -> bool:
     return type(value) is str and len(value) == 11 and value.isascii() and value.isdigit() and value[0] == "1"
 
 
+_SEPARATOR = "\x1f"
+_UNCLEAN_TEXT = re.compile(r"(?:^|\x1f)(?:\s|#|\x1f|$)|\s(?:\x1f|$)")
+_MOBILES = re.compile(r"1[0-9]{10}(?:\x1f1[0-9]{10})*")
+
+
+def _all_plain(uniques: np.ndarray, f: Field) -> bool:
+    """One pass in C over all distinct values: True when every one is already clean (the common case)."""
+    if set(map(type, uniques)) != {str}:
+        return False
+    joined = _SEPARATOR.join(uniques)
+    if f.type is FieldType.PHONE:
+        return joined.isascii() and _MOBILES.fullmatch(joined) is not None
+    return (joined.replace(_SEPARATOR, "").isprintable() and max(map(len, uniques)) <= TEXT_LIMIT
+            and _UNCLEAN_TEXT.search(joined) is None)
+
+
 def _convert_plain(uniques: np.ndarray, f: Field, today: dt.date | None) -> tuple[np.ndarray, dict[int, Problem]]:
     """Text and phone columns with many distinct values: values already clean are kept as they are."""
+    if _all_plain(uniques, f):
+        return uniques.copy(), {}
     plain = _is_plain_text if f.type is FieldType.TEXT else _is_plain_mobile
     typed = np.empty(len(uniques), dtype=object)
     rest = []

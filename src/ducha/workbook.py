@@ -213,7 +213,7 @@ def _matrix(grid: list[list[Any]], data_rows: list[int], width: int) -> np.ndarr
     if not data_rows:
         return matrix
     records = [grid[i] for i in data_rows]
-    if all(len(r) == len(records[0]) for r in records) and len(records[0]) >= width:
+    if len(set(map(len, records))) == 1 and len(records[0]) >= width:
         block = np.empty((len(records), len(records[0])), dtype=object)
         block[:] = records
         return block
