@@ -18,8 +18,8 @@ from openpyxl import Workbook
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from ducha.pipeline import run_check
-from ducha.schema import HOUSEHOLDS
+from ducha.checks.pipeline import run_check
+from ducha.model.schema import HOUSEHOLDS
 from markdown_workbook import household, make_id, valid_sheets
 
 GOAL = 1.5

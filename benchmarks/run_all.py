@@ -29,7 +29,7 @@ import read_check  # noqa: E402
 import sampling as sampling_bench  # noqa: E402
 import xlwings_actions  # noqa: E402
 
-from ducha.commands import COMMANDS  # noqa: E402
+from ducha.app.commands import COMMANDS  # noqa: E402
 from markdown_workbook import valid_sheets, write_workbook  # noqa: E402
 
 COLD_START_GOAL = 2.0
@@ -55,7 +55,7 @@ def cold_start(folder: Path) -> dict[str, float]:
     """`ducha check` on a small workbook in a fresh interpreter vs importing pandas and openpyxl."""
     workbook = write_workbook(folder / "冷启动.xlsx", valid_sheets())
     out = folder / "冷启动.checked.xlsx"
-    ducha = _best_wall([sys.executable, "-m", "ducha.cli", "check", str(workbook), "--out", str(out)], cwd=folder)
+    ducha = _best_wall([sys.executable, "-m", "ducha", "check", str(workbook), "--out", str(out)], cwd=folder)
     baseline = _best_wall([sys.executable, "-c", "import pandas, openpyxl"])
     return {"ducha": ducha, "raw": baseline, "ratio": ducha / baseline, "goal": COLD_START_GOAL}
 
@@ -69,7 +69,7 @@ def _max_rss_kb(code: str) -> int:
 
 def peak_memory(households: int, folder: Path) -> dict[str, float]:
     path = read_check.build(folder / "memory.xlsx", households)
-    ducha = _max_rss_kb(f"from ducha.pipeline import run_check; run_check({str(path)!r})")
+    ducha = _max_rss_kb(f"from ducha.checks.pipeline import run_check; run_check({str(path)!r})")
     raw = _max_rss_kb("import python_calamine\n"  # the same raw read as read_check.raw_read, without ducha
                       f"book = python_calamine.CalamineWorkbook.from_path({str(path)!r})\n"
                       "sheets = [book.get_sheet_by_name(n).to_python(skip_empty_area=False) for n in book.sheet_names]")

@@ -19,8 +19,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from read_check import GOAL, best_of, print_ratio, raw_read
 
-from ducha.roster import CADRE, HELPER, ROSTER_CADRES, ROSTER_HOUSEHOLDS, ROSTER_TOWNSHIPS, ROSTER_VILLAGES, read_roster
-from ducha.sampling import draw
+from ducha.prefecture.roster import (
+    CADRE,
+    HELPER,
+    ROSTER_CADRES,
+    ROSTER_HOUSEHOLDS,
+    ROSTER_TOWNSHIPS,
+    ROSTER_VILLAGES,
+    read_roster,
+)
+from ducha.prefecture.sampling import draw
 from markdown_workbook import make_id
 
 TOWNSHIPS, VILLAGES_PER_TOWNSHIP = 20, 25

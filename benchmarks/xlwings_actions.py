@@ -1,7 +1,7 @@
 """Benchmark: how many Excel calls (xlwings actions) each ribbon command makes as the workbook grows.
 
 Builds a 45-household workbook (3 villages × 15) and a 4,500-household one (300 villages × 15) with the same share of
-planted problems (one household in 15), runs every command of ducha.commands.COMMANDS except 'clear' on each through
+planted problems (one household in 15), runs every command of ducha.app.commands.COMMANDS except 'clear' on each through
 xlwings' remote engine, and prints the number of actions and their ratio (goal: larger ≤ 2× smaller).
 Usage: python benchmarks/xlwings_actions.py [--small 3] [--large 300]
 """
@@ -18,8 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from ducha.commands import COMMANDS
-from ducha.excel import run_on_book
+from ducha.app.commands import COMMANDS
+from ducha.app.excel import run_on_book
 from live_payload import Client, inspection_sheets, payload_from_xlsx  # sets XLWINGS_LICENSE_KEY first
 from markdown_workbook import write_workbook
 

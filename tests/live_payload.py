@@ -242,7 +242,7 @@ def inspection_sheets(villages: int, problem_every: int = 15) -> dict[str, list[
     """A filled workbook with `villages` × 15 households in two townships; one household in `problem_every` has a
     planted problem (in turn an empty 户主姓名, an unreadable 家庭人口 and a 登记表 answer for a 脱贫户, which is a
     warning) and does not recognise the result (a follow-up flag), so problems scale with size."""
-    from ducha.schema import HOUSEHOLDS, INTERVIEWS, SAMPLING, VILLAGES
+    from ducha.model.schema import HOUSEHOLDS, INTERVIEWS, SAMPLING, VILLAGES
     from markdown_workbook import household, make_id, valid_sheets
 
     sheets = valid_sheets()

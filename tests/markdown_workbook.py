@@ -15,10 +15,10 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
-from ducha.idnumber import check_character
-from ducha.parameters import parameter_rows
-from ducha.pipeline import CheckResult, run_check
-from ducha.schema import BASIC, COUNTY, HOUSEHOLDS, INTERVIEWS, PARAMETERS, SAMPLING, VILLAGES, Sheet
+from ducha.checks.pipeline import CheckResult, run_check
+from ducha.model.idnumber import check_character
+from ducha.model.parameters import parameter_rows
+from ducha.model.schema import BASIC, COUNTY, HOUSEHOLDS, INTERVIEWS, PARAMETERS, SAMPLING, VILLAGES, Sheet
 
 _NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 

@@ -7,9 +7,9 @@ from typing import Any
 
 import pandas as pd
 
-from ducha.parameters import DEFAULT_PARAMETERS, Parameters
-from ducha.records import ROW, FormValues, InspectionData
-from ducha.schema import (
+from ducha.model.parameters import DEFAULT_PARAMETERS, Parameters
+from ducha.model.records import ROW, FormValues, InspectionData
+from ducha.model.schema import (
     BASIC,
     COUNTY,
     HOUSEHOLD_EXITED,

@@ -13,7 +13,7 @@ import pytest
 from oletools.olevba import VBA_Parser
 from pyopenvba import ExcelFile, check_file
 
-from ducha.addin_tools import (
+from ducha.app.addin import (
     ADDIN_CONTENT_TYPE,
     ADDIN_DIR,
     ADDIN_FILENAME,
@@ -256,7 +256,7 @@ def test_uninstall_renumbers_the_remaining_open_entries() -> None:
 
 
 def test_the_addin_commands_build_the_committed_file_and_refuse_to_install_off_windows(tmp_path, capsys):
-    from ducha.cli import main
+    from ducha.app.cli import main
 
     assert main(["addin", "build", "--out", str(tmp_path / "a.xlam")]) == 0
     assert (tmp_path / "a.xlam").read_bytes() == (Path(__file__).parents[1] / "addin" / "督查助手.xlam").read_bytes()

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 from openpyxl.utils import get_column_letter
 
-from ducha.findings import Severity
-from ducha.idnumber import check_character
-from ducha.schema import N_EDUCATION, N_HEALTH, N_SECURITY, N_STATIONED
+from ducha.model.findings import Severity
+from ducha.model.idnumber import check_character
+from ducha.model.schema import N_EDUCATION, N_HEALTH, N_SECURITY, N_STATIONED
 from markdown_workbook import (
     add_village,
     check_sheets,

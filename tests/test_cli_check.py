@@ -25,9 +25,9 @@ from openpyxl.styles import PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from ducha.cli import main
-from ducha.io.files import BACKUP_FOLDER
-from ducha.io.reading import read_raw_workbook
+from ducha.adapters.files import BACKUP_FOLDER
+from ducha.app.cli import main
+from ducha.reading.raw import read_raw_workbook
 from libreoffice import convert
 from markdown_workbook import column_of, set_cell, valid_sheets, write_workbook
 
@@ -185,7 +185,7 @@ def test_json_lists_every_finding_with_code_sheet_and_cell(spoiled: Path, capsys
 
 def test_the_console_entry_point_runs_the_check(spoiled: Path, tmp_path: Path) -> None:
     script = Path(sys.executable).with_name("ducha")
-    command = [str(script)] if script.exists() else [sys.executable, "-m", "ducha.cli"]
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "ducha"]
 
     done = subprocess.run([*command, "check", str(spoiled), "--json"], capture_output=True, text=True, timeout=120,
                           env={"PATH": "/usr/bin:/bin", "DUCHA_LOG_DIR": str(tmp_path / "logs"), "LANG": "C.UTF-8"})

@@ -9,11 +9,11 @@ import pytest
 from openpyxl import load_workbook
 from PIL import Image, ImageStat
 
-from ducha.cli import main
-from ducha.commands import COMMANDS
-from ducha.demo import write_demo_workbook
-from ducha.rubric import DEFAULT_RUBRIC
-from ducha.workbook import read_workbook
+from ducha.app.cli import main
+from ducha.app.commands import COMMANDS
+from ducha.app.demo import write_demo_workbook
+from ducha.reading.workbook import read_workbook
+from ducha.scoring.rubric import DEFAULT_RUBRIC
 from libreoffice import convert, first_page_png
 from markdown_workbook import set_cell, valid_sheets, write_workbook
 

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from corpus.cases import CASES, Case, Findings, RejectedByIntake, Unreadable
-from ducha import intake_sources
-from ducha.cli import main
-from ducha.findings import Code, Severity
-from ducha.io.reading import UnreadableWorkbook
-from ducha.pipeline import run_check
+from ducha.app.cli import main
+from ducha.checks.pipeline import run_check
+from ducha.model.findings import Code, Severity
+from ducha.prefecture import intake_sources
+from ducha.reading.raw import UnreadableWorkbook
 
 SEVERITY = {code.code: code.severity for code in Code}
 

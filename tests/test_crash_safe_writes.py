@@ -30,9 +30,9 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from ducha.archive import Archive
-from ducha.cli import main
-from ducha.io.files import BACKUP_FOLDER
+from ducha.adapters.files import BACKUP_FOLDER
+from ducha.app.cli import main
+from ducha.prefecture.archive import Archive
 from markdown_workbook import set_cell, set_form, valid_sheets, write_workbook
 
 TRIALS = int(os.environ.get("DUCHA_CRASH_TRIALS", 20))
@@ -66,7 +66,7 @@ def sheet_names(path: Path) -> list[str]:
 
 def _process(args: list[str], cwd: Path) -> subprocess.Popen:
     env = {**os.environ, "DUCHA_LOG_DIR": str(cwd / "logs")}
-    return subprocess.Popen([sys.executable, "-m", "ducha.cli", *args], cwd=cwd, env=env,
+    return subprocess.Popen([sys.executable, "-m", "ducha", *args], cwd=cwd, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
@@ -242,7 +242,7 @@ def test_check_in_place_keeps_the_workbooks_file_permissions(tmp_path: Path) -> 
 
 
 def test_sample_killed_never_leaves_a_half_written_workbook(tmp_path: Path, archive_folder: Path) -> None:
-    from ducha.demo import write_demo_roster
+    from ducha.app.demo import write_demo_roster
 
     roster = write_demo_roster(tmp_path / "名册.xlsx")
     _output_from_archive(tmp_path, archive_folder,

@@ -2,13 +2,13 @@
 
 import pytest
 
-from ducha.findings import Severity
-from ducha.followup import build_flags, mask_id
-from ducha.indicators import compute_indicators
-from ducha.judgments import judge_households
-from ducha.rubric import DEFAULT_RUBRIC
-from ducha.score_sheet import score_workbook
-from ducha.scoring import score_inspection
+from ducha.model.findings import Severity
+from ducha.scoring.followup import build_flags, mask_id
+from ducha.scoring.indicators import compute_indicators
+from ducha.scoring.judgments import judge_households
+from ducha.scoring.rubric import DEFAULT_RUBRIC
+from ducha.scoring.scorecard import score_inspection
+from ducha.sheets.score_sheet import score_workbook
 from records_factory import clean_sample, county, household, make_data, village
 
 

@@ -39,9 +39,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ducha.intake_sources import Ignored, Incoming, Rejected, collect
-from ducha.io.reading import UnreadableWorkbook
-from ducha.pipeline import CheckResult, run_check
+from ducha.checks.pipeline import CheckResult, run_check
+from ducha.prefecture.intake_sources import Ignored, Incoming, Rejected, collect
+from ducha.reading.raw import UnreadableWorkbook
 from markdown_workbook import valid_sheets, write_workbook
 
 TIME_LIMIT = 20.0  # seconds for one example: one check and two collects

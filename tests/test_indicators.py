@@ -2,7 +2,7 @@
 
 import pytest
 
-from ducha.indicators import (
+from ducha.scoring.indicators import (
     N_ITEMS,
     NO_DATA,
     NO_SAMPLE,
@@ -13,7 +13,7 @@ from ducha.indicators import (
     household_evidence,
     village_evidence,
 )
-from ducha.judgments import judge_households
+from ducha.scoring.judgments import judge_households
 from records_factory import county, household, make_data, village
 
 # Rows 2.. in this order. Sizes are chosen so that counting people and counting households differ.

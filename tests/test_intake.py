@@ -16,10 +16,10 @@ from typing import ClassVar
 import pytest
 from openpyxl import load_workbook
 
-from ducha.archive import Archive, sha256_of
-from ducha.cli import main
-from ducha.intake import Intake
-from ducha.protect import protect_copy
+from ducha.adapters.protect import protect_copy
+from ducha.app.cli import main
+from ducha.prefecture.archive import Archive, sha256_of
+from ducha.prefecture.intake import Intake
 from markdown_workbook import set_cell, set_form, valid_sheets, write_workbook
 
 COUNTIES = (("清水县", "522631"), ("麻江县", "522635"), ("丹寨县", "522636"), ("三都县", "522732"))
@@ -177,7 +177,7 @@ def _inbox(tmp_path: Path, n: int = 16) -> Path:
 
 def _intake_process(inbox: Path, folder: Path) -> subprocess.Popen:
     env = {**os.environ, "DUCHA_LOG_DIR": str(folder.parent / "logs")}
-    return subprocess.Popen([sys.executable, "-m", "ducha.cli", "intake", str(inbox), "--archive", str(folder)],
+    return subprocess.Popen([sys.executable, "-m", "ducha", "intake", str(inbox), "--archive", str(folder)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
 
 
@@ -231,7 +231,7 @@ def test_two_intakes_at_once_store_each_workbook_once(tmp_path: Path) -> None:
 
 def test_the_summary_button_takes_in_a_folder_and_writes_the_report_without_reading_its_own_archive(
         tmp_path: Path) -> None:
-    from ducha import excel
+    from ducha.app import excel
 
     inbox = _inbox(tmp_path, n=4)
 
@@ -279,7 +279,7 @@ def test_a_duplicate_also_gets_a_receipt_saying_so(tmp_path: Path, archive: Arch
 
 
 def test_the_archive_records_its_schema_version_and_migrates_only_once(tmp_path: Path) -> None:
-    from ducha.archive import MIGRATIONS
+    from ducha.prefecture.archive import MIGRATIONS
 
     with Archive(tmp_path / "档案") as first:
         assert first.schema_version == len(MIGRATIONS)

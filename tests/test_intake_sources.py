@@ -24,9 +24,9 @@ from extract_msg.ole_writer import OleWriter
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ducha import intake_sources
-from ducha.intake_sources import Ignored, Incoming, Limits, Rejected, collect, safe_name
-from ducha.protect import protect_copy
+from ducha.adapters.protect import protect_copy
+from ducha.prefecture import intake_sources
+from ducha.prefecture.intake_sources import Ignored, Incoming, Limits, Rejected, collect, safe_name
 from markdown_workbook import valid_sheets, write_workbook
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -3,8 +3,8 @@
 import pytest
 from pydantic import ValidationError
 
-from ducha.judgments import DEFAULT_RULES, JudgmentRules, judge_households
-from ducha.parameters import DEFAULT_PARAMETERS, Parameters, PovertyLine, Thresholds
+from ducha.model.parameters import DEFAULT_PARAMETERS, Parameters, PovertyLine, Thresholds
+from ducha.scoring.judgments import DEFAULT_RULES, JudgmentRules, judge_households
 from records_factory import household, make_data
 
 LINE_2019 = 3218  # DEFAULT_PARAMETERS, inspection month 2019-11

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from ducha import ledger
-from ducha.archive import Archive, Submission, sha256_of
-from ducha.ledger import FAILED, IN_PROGRESS, PASSED, PENDING, RECTIFIED
+from ducha.prefecture import ledger
+from ducha.prefecture.archive import Archive, Submission, sha256_of
+from ducha.prefecture.ledger import FAILED, IN_PROGRESS, PASSED, PENDING, RECTIFIED
 
 AT = "2019-11-20T10:00:00+08:00"
 

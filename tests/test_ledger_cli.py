@@ -8,9 +8,9 @@ import pytest
 from docx import Document
 from openpyxl import load_workbook
 
-from ducha.archive import Archive
-from ducha.cli import main
-from ducha.demo import write_demo_workbook
+from ducha.app.cli import main
+from ducha.app.demo import write_demo_workbook
+from ducha.prefecture.archive import Archive
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ import pytest
 from docx import Document
 from docx.oxml.ns import qn
 
-from ducha import ledger, letters
-from ducha.archive import Archive
+from ducha.prefecture import ledger, letters
+from ducha.prefecture.archive import Archive
 from libreoffice import convert
 from test_ledger import AT, flag, submit
 

@@ -14,14 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from ducha.adapters import live
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ducha import __version__, excel
-from ducha.commands import COMMANDS
-from ducha.findings import Severity
-from ducha.io import live
-from ducha.io.live import (
+from ducha import __version__
+from ducha.adapters.live import (
     LONG_RUN,
     NOTE_LIMIT,
     MarkRecord,
@@ -34,11 +32,14 @@ from ducha.io.live import (
     text_constant,
     union_chunks,
 )
-from ducha.io.reading import read_raw_workbook
-from ducha.outputplan import FILLS, SEVERITY_STYLE, Mark, OutputPlan
-from ducha.pipeline import check_parsed, run_check
-from ducha.schema import CHECK_RESULTS_SHEET, GENERATED_SHEETS, HOUSEHOLDS, INPUT_SHEETS
-from ducha.workbook import parse_workbook
+from ducha.app import excel
+from ducha.app.commands import COMMANDS
+from ducha.checks.pipeline import check_parsed, run_check
+from ducha.model.findings import Severity
+from ducha.model.schema import CHECK_RESULTS_SHEET, GENERATED_SHEETS, HOUSEHOLDS, INPUT_SHEETS
+from ducha.reading.raw import read_raw_workbook
+from ducha.reading.workbook import parse_workbook
+from ducha.sheets.outputplan import FILLS, SEVERITY_STYLE, Mark, OutputPlan
 from live_payload import (  # sets XLWINGS_LICENSE_KEY and makes sure xlwings' remote engine is there
     Client,
     Rule,
@@ -291,8 +292,8 @@ def test_an_unknown_command_gives_a_chinese_alert_and_changes_nothing(problem_wo
 
 
 def test_every_ribbon_button_has_a_command_and_a_newer_addin_button_says_it_is_not_provided(monkeypatch):
-    from ducha import addin_tools
-    from ducha.addin_tools import BUTTONS, RibbonButton
+    from ducha.app import addin as addin_tools
+    from ducha.app.addin import BUTTONS, RibbonButton
 
     assert [b.id for b in BUTTONS if b.id not in COMMANDS and b.id not in ("about", "report", "sample")] == []
     newer = RibbonButton("letters", "督办函", "FileSave", "grpPrefecture", "生成整改督办函。")
@@ -379,7 +380,7 @@ def test_mark_rules_depend_on_columns_not_rows():
 
 
 def test_mark_rule_formulas_carry_the_file_adapters_marker():
-    from ducha.io.xlsx_writer import MARK_FORMULA
+    from ducha.adapters.xlsx_writer import MARK_FORMULA
 
     whole, listed = mark_rules({(3, 2)})[0], mark_rules({(3, 2), (8, 2)})[0]
     assert whole.formula(Severity.WARNING) == "=" + MARK_FORMULA.format(severity="warning")
@@ -439,7 +440,7 @@ def test_a_refused_long_highlight_formula_is_added_in_halves(problem_workbook, m
 def test_live_and_file_adapters_agree_on_sheets_highlights_and_notes(problem_workbook, tmp_path, command):
     from openpyxl import load_workbook
 
-    from ducha.io.xlsx_writer import apply_plan
+    from ducha.adapters.xlsx_writer import apply_plan
 
     path, _ = problem_workbook
     client = Client(payload_from_xlsx(path))

@@ -14,11 +14,11 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ducha.columns import convert_column
-from ducha.idnumber import check_character, validate
-from ducha.normalize import convert
-from ducha.pipeline import CheckResult, run_check
-from ducha.schema import BASIC, COUNTY, HOUSEHOLDS
+from ducha.checks.pipeline import CheckResult, run_check
+from ducha.model.idnumber import check_character, validate
+from ducha.model.schema import BASIC, COUNTY, HOUSEHOLDS
+from ducha.reading.columns import convert_column
+from ducha.reading.normalize import convert
 from markdown_workbook import make_id, valid_sheets, write_workbook
 
 CANDIDATES = "0123456789X"

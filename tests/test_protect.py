@@ -14,8 +14,15 @@ import pytest
 import python_calamine
 from extract_msg.ole_writer import OleWriter
 
-from ducha.io.reading import CFB_MAGIC
-from ducha.protect import ProtectError, WrongPassword, decrypt_bytes, default_output, is_encrypted, protect_copy
+from ducha.adapters.protect import (
+    ProtectError,
+    WrongPassword,
+    decrypt_bytes,
+    default_output,
+    is_encrypted,
+    protect_copy,
+)
+from ducha.reading.raw import CFB_MAGIC
 from markdown_workbook import valid_sheets, write_workbook
 
 PASSWORD = "督查2019"

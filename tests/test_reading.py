@@ -19,10 +19,10 @@ import pytest
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import coordinate_from_string
 
-from ducha.findings import Severity
-from ducha.io.reading import UnreadableWorkbook
-from ducha.pipeline import CheckResult, run_check
-from ducha.schema import N_HEALTH, N_SECURITY
+from ducha.checks.pipeline import CheckResult, run_check
+from ducha.model.findings import Severity
+from ducha.model.schema import N_HEALTH, N_SECURITY
+from ducha.reading.raw import UnreadableWorkbook
 from markdown_workbook import (
     check_sheets,
     column_of,

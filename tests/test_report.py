@@ -9,9 +9,8 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from ducha.archive import DUPLICATE, IGNORED, REJECTED, Archive, Submission, sha256_of
-from ducha.outputplan import GeneratedSheet, LineChart
-from ducha.report import (
+from ducha.prefecture.archive import DUPLICATE, IGNORED, REJECTED, Archive, Submission, sha256_of
+from ducha.prefecture.report import (
     COVERAGE_SHEET,
     FOLLOW_UP_SHEET,
     INDICATOR_SHEET,
@@ -25,6 +24,7 @@ from ducha.report import (
     load_counties,
     write_report,
 )
+from ducha.sheets.outputplan import GeneratedSheet, LineChart
 from libreoffice import convert
 from markdown_workbook import write_workbook
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
-from ducha.archive import Archive
-from ducha.cli import main
-from ducha.demo import write_demo_roster, write_demo_workbook
+from ducha.app.cli import main
+from ducha.app.demo import write_demo_roster, write_demo_workbook
+from ducha.prefecture.archive import Archive
 
 
 def _header_columns(ws) -> dict[str, int]:
@@ -55,7 +55,7 @@ def test_problems_found_in_november_are_revisited_in_december_and_the_ledger_fol
 
 
 def test_the_sample_button_draws_from_a_chosen_roster_and_opens_the_workbook(tmp_path: Path) -> None:
-    from ducha import excel
+    from ducha.app import excel
 
     roster = write_demo_roster(tmp_path / "名册.xlsx")
     opened: list[str] = []

@@ -6,15 +6,15 @@ from pathlib import Path
 
 import openpyxl
 
-from ducha.demo import write_demo_roster
-from ducha.roster import (
+from ducha.app.demo import write_demo_roster
+from ducha.prefecture.roster import (
     REPOSITORY_ROSTER_TEMPLATE,
     ROSTER_SHEETS,
     build_roster_template,
     read_roster,
     write_roster_template,
 )
-from ducha.template import workbook_bytes
+from ducha.sheets.template import workbook_bytes
 from markdown_workbook import make_id, write_workbook
 
 TOWNSHIPS = """
@@ -39,7 +39,7 @@ def _roster(folder: Path, households: str) -> Path:
 
 def test_committed_roster_template_is_up_to_date(tmp_path: Path) -> None:
     written = write_roster_template(tmp_path / "农户名册.xlsx")
-    assert written.read_bytes() == REPOSITORY_ROSTER_TEMPLATE.read_bytes(), "run `python -m ducha.roster`"
+    assert written.read_bytes() == REPOSITORY_ROSTER_TEMPLATE.read_bytes(), "run `python -m ducha.prefecture.roster`"
     assert workbook_bytes(build_roster_template()) == written.read_bytes()
 
 

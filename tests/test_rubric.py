@@ -5,8 +5,8 @@ import json
 import pytest
 from openpyxl import Workbook
 
-from ducha.indicators import N_ITEMS, SIX_ITEMS, SPECS
-from ducha.rubric import (
+from ducha.scoring.indicators import N_ITEMS, SIX_ITEMS, SPECS
+from ducha.scoring.rubric import (
     DEFAULT_RUBRIC,
     HEADER,
     RUBRIC_SHEET,

@@ -12,12 +12,13 @@ from typing import Any
 import openpyxl
 import pytest
 
-from ducha import schema
-from ducha.archive import Archive
-from ducha.demo import write_demo_roster
-from ducha.pipeline import run_check
-from ducha.roster import Roster, read_roster
-from ducha.sampling import (
+from ducha.app.demo import write_demo_roster
+from ducha.checks.pipeline import run_check
+from ducha.model import schema
+from ducha.model.schema import HOUSEHOLD_EXITED, HOUSEHOLD_ORDINARY, HOUSEHOLD_POOR, HOUSEHOLD_TYPES
+from ducha.prefecture.archive import Archive
+from ducha.prefecture.roster import Roster, read_roster
+from ducha.prefecture.sampling import (
     RECORD_LABEL_COLUMN,
     SamplingError,
     draw,
@@ -25,8 +26,7 @@ from ducha.sampling import (
     sample_command,
     write_sample_workbook,
 )
-from ducha.schema import HOUSEHOLD_EXITED, HOUSEHOLD_ORDINARY, HOUSEHOLD_POOR, HOUSEHOLD_TYPES
-from ducha.template import TABLE_FIRST_DATA_ROW, table_column
+from ducha.sheets.template import TABLE_FIRST_DATA_ROW, table_column
 from markdown_workbook import make_id, write_workbook
 
 STRUCTURE_CODES = {"sheet-missing", "sheet-unknown", "header-not-found", "column-missing", "column-duplicate",

@@ -5,11 +5,11 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ducha.indicators import N_ITEMS, compute_indicators
-from ducha.judgments import judge_households
-from ducha.rubric import DEFAULT_RUBRIC, rubric_from_dict
-from ducha.schema import HOUSEHOLDS, KEY_ITEMS, VILLAGES, FieldType
-from ducha.scoring import score_inspection
+from ducha.model.schema import HOUSEHOLDS, KEY_ITEMS, VILLAGES, FieldType
+from ducha.scoring.indicators import N_ITEMS, compute_indicators
+from ducha.scoring.judgments import judge_households
+from ducha.scoring.rubric import DEFAULT_RUBRIC, rubric_from_dict
+from ducha.scoring.scorecard import score_inspection
 from records_factory import county, household, make_data, village
 
 LINE_2019 = 3218

@@ -5,12 +5,12 @@ import json
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from ducha.indicators import compute_indicators
-from ducha.judgments import judge_households
-from ducha.rubric import DEFAULT_RUBRIC, rubric_from_dict
-from ducha.schema import BASIC, COUNTY, HOUSEHOLDS, N_LIVING, VILLAGES
-from ducha.score_sheet import EVIDENCE_SHEET, VILLAGE_EVIDENCE_SHEET, score_workbook
-from ducha.scoring import score_inspection
+from ducha.model.schema import BASIC, COUNTY, HOUSEHOLDS, N_LIVING, VILLAGES
+from ducha.scoring.indicators import compute_indicators
+from ducha.scoring.judgments import judge_households
+from ducha.scoring.rubric import DEFAULT_RUBRIC, rubric_from_dict
+from ducha.scoring.scorecard import score_inspection
+from ducha.sheets.score_sheet import EVIDENCE_SHEET, VILLAGE_EVIDENCE_SHEET, score_workbook
 from libreoffice import convert
 from records_factory import clean_sample, county, household, make_data, village
 
@@ -231,7 +231,7 @@ def _input_workbook(data, path):
 
 
 def test_libreoffice_recalculates_every_formula_to_pythons_value(tmp_path):
-    from ducha.io.xlsx_writer import apply_plan
+    from ducha.adapters.xlsx_writer import apply_plan
 
     data = make_data([household("poor", form_complete="否"), household("poor", income_per_head=None),
                       household("exited", household_size=3, water_secured="否"), household("exited"),

@@ -12,10 +12,10 @@ from defusedxml import ElementTree
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from ducha import schema
-from ducha.parameters import parameter_rows
-from ducha.schema import FieldType, Layout
-from ducha.template import (
+from ducha.model import schema
+from ducha.model.parameters import parameter_rows
+from ducha.model.schema import FieldType, Layout
+from ducha.sheets.template import (
     FORM_FIRST_ROW,
     FORM_SOURCE_COLUMN,
     FORM_VALUE_COLUMN,
@@ -32,7 +32,7 @@ from libreoffice import convert
 
 COMMITTED = Path(__file__).resolve().parents[1] / "workbook_templates" / TEMPLATE_FILE_NAME
 TEXT_TYPES = (FieldType.ID_NUMBER, FieldType.PHONE, FieldType.REGION_CODE, FieldType.TEXT, FieldType.MONTH)
-REGENERATE = "the committed template is out of date: run `python -m ducha.template`"
+REGENERATE = "the committed template is out of date: run `python -m ducha.sheets.template`"
 
 
 @pytest.fixture(scope="module")

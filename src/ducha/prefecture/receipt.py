@@ -1,0 +1,69 @@
+"""Receipts (回执): a small workbook per item of an intake, for the county to receive back — accepted, rejected,
+superseded or duplicate, the score, and every problem with its sheet and cell so the county can fix and resend.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from openpyxl import Workbook
+
+from ducha.adapters.files import write_atomically
+from ducha.adapters.xlsx_writer import write_sheet
+from ducha.model.findings import Finding
+from ducha.sheets.check_sheet import FINDING_HEADERS
+from ducha.sheets.outputplan import SEVERITY_STYLE, GeneratedSheet, Style, auto_row_heights
+
+if TYPE_CHECKING:
+    from ducha.prefecture.intake import Outcome
+
+RECEIPT_SHEET = "回执"
+_UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
+
+
+def receipt_sheet(outcome: Outcome, findings: list[Finding] | None) -> GeneratedSheet:
+    """The receipt: what was received and what became of it, then the problems found."""
+    rows: list[list[object]] = [["精准扶贫专题督查工作簿回执"], []]
+    facts = [("文件", outcome.name), ("来源", outcome.source), ("处理结果", outcome.status_text),
+             ("说明", outcome.reason or "—"), ("被督查县", outcome.county), ("督查月份", outcome.month),
+             ("督查组", outcome.group), ("版本", outcome.version), ("总分", outcome.total),
+             ("错误数", outcome.errors if findings is not None else None)]
+    styles: list[tuple[str, Style]] = [("A1", Style.TITLE)]
+    for label, value in facts:
+        rows.append([label, value if value not in (None, "") else "—"])
+        styles.append((f"A{len(rows)}", Style.HEADER))
+    result_row = 5
+    styles.append((f"B{result_row}", Style.BAD if outcome.kind in ("rejected", "conflict") else Style.GOOD))
+    if findings is not None:
+        rows += [[], ["需要修改的问题（改正后请重新发送整个工作簿）"]]
+        styles.append((f"A{len(rows)}", Style.TITLE))
+        header = len(rows) + 1
+        rows.append(FINDING_HEADERS[:7])
+        styles.append((f"A{header}:G{header}", Style.HEADER))
+        for n, f in enumerate(findings, start=1):
+            rows.append([n, f.severity.value, f.sheet, f.cell, f.field, f.value, f.message])
+            styles += [(f"B{len(rows)}", SEVERITY_STYLE[f.severity]), (f"G{len(rows)}", Style.NOTE)]
+        if not findings:
+            rows.append(["", "", "", "", "", "", "未发现问题。"])
+    sheet = GeneratedSheet(name=RECEIPT_SHEET, rows=rows, column_widths=[12, 10, 12, 9, 18, 22, 70],
+                           styles=styles, landscape=True, tab_color="4472C4", position=0)
+    sheet.row_heights = auto_row_heights(sheet)
+    return sheet
+
+
+def receipt_name(outcome: Outcome) -> str:
+    """回执-<county or file>-<month>-<result>-<short hash>.xlsx, safe on every file system."""
+    who = outcome.county or Path(outcome.name).stem
+    tag = hashlib.sha256(f"{outcome.name}|{outcome.source}|{outcome.submission_id}".encode()).hexdigest()[:8]
+    parts = ["回执", who, outcome.month or "", outcome.status_text.split("（")[0], tag]
+    return _UNSAFE.sub("_", "-".join(p for p in parts if p))[:150] + ".xlsx"
+
+
+def write_receipt(folder: Path, outcome: Outcome, findings: list[Finding] | None) -> Path:
+    wb = Workbook()
+    wb.remove(wb.active)
+    write_sheet(wb, receipt_sheet(outcome, findings))
+    return write_atomically(Path(folder) / receipt_name(outcome), wb.save)

@@ -1,0 +1,165 @@
+"""What to write into a workbook, as plain data: generated sheets and marks on input cells.
+
+The pure core produces an `OutputPlan`; the file adapter (openpyxl) and the live adapter (xlwings)
+each apply it. Nothing here touches a file or Excel.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from openpyxl.utils import range_boundaries
+
+from ducha.model.findings import Severity
+
+
+class Style(StrEnum):
+    """Named cell styles; each adapter maps them to fonts, fills and number formats."""
+
+    TITLE = "title"
+    HEADER = "header"
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+    GOOD = "good"
+    BAD = "bad"
+    PERCENT = "percent"
+    NUMBER = "number"
+    LINK = "link"
+    NOTE = "note"
+    TOTAL = "total"
+
+
+# Highlights on input cells are conditional-format rules whose formula carries this text, so that each adapter
+# can find and remove the rules ducha wrote, and never the clerk's own.
+MARK_PREFIX = "ducha:"
+
+SEVERITY_STYLE = {Severity.ERROR: Style.ERROR, Severity.WARNING: Style.WARNING, Severity.INFO: Style.INFO}
+
+# Fill colours (RGB hex) shared by both adapters.
+FILLS = {
+    Style.HEADER: "DDEBF7",
+    Style.ERROR: "FFC7CE",
+    Style.WARNING: "FFEB9C",
+    Style.INFO: "E2EFDA",
+    Style.GOOD: "C6EFCE",
+    Style.BAD: "FFC7CE",
+    Style.TOTAL: "FCE4D6",
+}
+
+
+@dataclass(frozen=True)
+class Link:
+    """A hyperlink from `cell` of the generated sheet to a cell of the same workbook."""
+
+    cell: str
+    sheet: str
+    target: str
+
+
+@dataclass(frozen=True)
+class BarChart:
+    """A clustered bar chart over a block of the sheet: categories in one column, series in others."""
+
+    title: str
+    categories: str  # e.g. "A5:A11"
+    series: tuple[tuple[str, str], ...]  # (title cell, values range)
+    anchor: str
+    y_title: str = ""
+    x_title: str = ""
+
+
+@dataclass(frozen=True)
+class LineChart:
+    """A line chart: one line per series, each (title cell, values range) in a row or a column of the sheet, over
+    the category labels (e.g. months)."""
+
+    title: str
+    categories: str  # e.g. "C4:H4"
+    series: tuple[tuple[str, str], ...]  # (title cell, values range)
+    anchor: str
+    y_title: str = ""
+    x_title: str = ""
+
+
+@dataclass(frozen=True)
+class Conditional:
+    """A conditional colour on a generated sheet: `style` where `formula` (relative to the range's top-left cell)
+    is true."""
+
+    range: str
+    formula: str
+    style: Style
+
+
+@dataclass
+class GeneratedSheet:
+    """A sheet ducha owns: recreated on every run. Strings starting with '=' are formulas."""
+
+    name: str
+    rows: list[list[Any]]
+    column_widths: list[float] = field(default_factory=list)
+    row_heights: dict[int, float] = field(default_factory=dict)  # 1-based row -> points, for wrapped text
+    freeze: str | None = None
+    styles: list[tuple[str, Style]] = field(default_factory=list)  # (A1 range, style)
+    links: list[Link] = field(default_factory=list)
+    merges: list[str] = field(default_factory=list)
+    charts: list[BarChart | LineChart] = field(default_factory=list)
+    conditional: list[Conditional] = field(default_factory=list)
+    auto_filter: str | None = None
+    print_title_rows: str | None = None  # e.g. "1:2", repeated on every printed page
+    landscape: bool = True
+    tab_color: str = "C00000"
+    position: int | None = None  # sheet index; None = after the input sheets
+
+
+LINE_HEIGHT = 15.0  # points per line of wrapped text
+
+
+def text_width(text: str) -> int:
+    """Width in Excel character units: CJK characters count double."""
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+
+
+def auto_row_heights(sheet: GeneratedSheet) -> dict[int, float]:
+    """Heights of rows whose wrapped (note or header) cells need more than one line; merged rows are left alone."""
+    merged = {row for ref in sheet.merges for row, _ in _cells_of(ref)}
+    lines: dict[int, int] = {}
+    wrapped = {cell for ref, style in sheet.styles if style in (Style.NOTE, Style.HEADER) for cell in _cells_of(ref)}
+    for row, col in wrapped:
+        values = sheet.rows[row - 1] if row <= len(sheet.rows) and row not in merged else []
+        value = values[col - 1] if col <= min(len(values), len(sheet.column_widths)) else None
+        if isinstance(value, str) and not value.startswith("="):
+            width = max(sheet.column_widths[col - 1] - 1, 1)
+            lines[row] = max(lines.get(row, 1), math.ceil(text_width(value) / width))
+    return {row: n * LINE_HEIGHT for row, n in sorted(lines.items()) if n > 1}
+
+
+def _cells_of(ref: str) -> list[tuple[int, int]]:
+    """(row, column) of every cell of an A1 range."""
+    min_col, min_row, max_col, max_row = range_boundaries(ref)
+    return [(r, c) for r in range(min_row, max_row + 1) for c in range(min_col, max_col + 1)]
+
+
+@dataclass(frozen=True)
+class Mark:
+    """A highlight (and note) on an input cell or row. The cell's value is never touched."""
+
+    sheet: str
+    cell: str  # A1 cell or range
+    severity: Severity
+    note: str = ""
+
+
+@dataclass
+class OutputPlan:
+    sheets: list[GeneratedSheet] = field(default_factory=list)
+    marks: list[Mark] = field(default_factory=list)
+
+    def extend(self, other: OutputPlan) -> OutputPlan:
+        self.sheets.extend(other.sheets)
+        self.marks.extend(other.marks)
+        return self

@@ -1,0 +1,369 @@
+"""The generated sheets 「评分」, 「跟进清单」, 「判定明细」 and 「村级明细」, and the marks on flagged input rows.
+
+The ratio cells of 「评分」 are live formulas: COUNTIF / SUMIF over the evidence sheets (the judgments Python wrote)
+and references to the 「县级核查」 cells. `ScoreOutput.expected` holds Python's own value of every formula cell, so a
+spreadsheet recalculation can be checked against it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from openpyxl.utils import get_column_letter
+
+from ducha.model.records import ROW, InspectionData
+from ducha.model.schema import EVIDENCE_SHEET, FOLLOW_UP_SHEET, SCORE_SHEET, SHEETS_BY_KEY, VILLAGE_EVIDENCE_SHEET
+from ducha.scoring.followup import Flag, build_flags, mask_id
+from ducha.scoring.indicators import (
+    HOUSEHOLD_COLUMNS,
+    NO_DATA,
+    NO_SAMPLE,
+    SPECS,
+    VILLAGE_COLUMNS,
+    CountySpec,
+    Indicator,
+    SampleSpec,
+    compute_indicators,
+    household_evidence,
+    percent,
+    village_evidence,
+)
+from ducha.scoring.judgments import JUDGMENT_NAMES, HouseholdJudgment, judge_households
+from ducha.scoring.rubric import DEFAULT_RUBRIC, EFFECT_NAMES, KIND_NAMES, Rubric
+from ducha.scoring.scorecard import ScoreCard, score_inspection
+from ducha.sheets.outputplan import (
+    SEVERITY_STYLE,
+    BarChart,
+    Conditional,
+    GeneratedSheet,
+    Link,
+    Mark,
+    OutputPlan,
+    Style,
+    auto_row_heights,
+)
+
+EVIDENCE_HEADERS = {ROW: "农户调查行号", "township": "乡镇", "village": "村", "household_type": "户类型",
+                    "head_name": "户主姓名", "id_number": "身份证号（脱敏）", "household_size": "家庭人口",
+                    **HOUSEHOLD_COLUMNS, "verdicts": "督查组认定", "reasons": "判定原因"}
+VILLAGE_HEADERS = {ROW: "村级核查行号", "township": "乡镇", "village": "村", **VILLAGE_COLUMNS}
+SCORE_WIDTHS = [8, 30, 11, 16, 16, 50, 10, 8]
+ScalarValue = float | int | str
+
+
+@dataclass
+class ScoreOutput:
+    """Everything the score run produces: the plan to write and Python's values of the formula cells."""
+
+    plan: OutputPlan
+    card: ScoreCard
+    flags: list[Flag]
+    expected: dict[tuple[str, str], ScalarValue] = field(default_factory=dict)  # (sheet, A1) -> value
+    indicators: list[Indicator] = field(default_factory=list)
+
+
+def _sheet_name(data: InspectionData, key: str) -> str:
+    return data.sheet_names.get(key) or SHEETS_BY_KEY[key].name
+
+
+class _Sheet:
+    """Rows being built, with their styles, merges, links and expected formula values."""
+
+    def __init__(self, name: str, width: int) -> None:
+        self.name, self.width = name, width
+        self.rows: list[list[Any]] = []
+        self.styles: list[tuple[str, Style]] = []
+        self.links: list[Link] = []
+        self.merges: list[str] = []
+        self.expected: dict[tuple[str, str], ScalarValue] = {}
+        self.chart: BarChart | None = None
+
+    def add(self, values: list[Any], style: Style | None = None) -> int:
+        self.rows.append(list(values))
+        row = len(self.rows)
+        if style:
+            self.styles.append((f"A{row}:{get_column_letter(self.width)}{row}", style))
+        return row
+
+    def section(self, title: str) -> int:
+        row = self.add([title], Style.HEADER)
+        self.merges.append(f"A{row}:{get_column_letter(self.width)}{row}")
+        return row
+
+    def expect(self, cell: str, value: ScalarValue) -> None:
+        self.expected[(self.name, cell)] = value
+
+    def build(self, widths: list[float], **kw: Any) -> GeneratedSheet:
+        charts = [self.chart] if self.chart else []
+        return GeneratedSheet(name=self.name, rows=self.rows, column_widths=widths, styles=self.styles,
+                              links=self.links, merges=self.merges, charts=charts, **kw)
+
+
+def _evidence_sheets(data: InspectionData, judgments: list[HouseholdJudgment]) -> tuple[GeneratedSheet, ...]:
+    """「判定明细」 (one row per household) and 「村级明细」 (one row per village), linked to their source rows."""
+    households = household_evidence(data, judgments)
+    notes = {j.row: _judgment_notes(j) for j in judgments}
+    hh = _Sheet(EVIDENCE_SHEET, len(EVIDENCE_HEADERS))
+    hh.add(list(EVIDENCE_HEADERS.values()), Style.HEADER)
+    for rec in households.to_dict("records"):
+        verdicts, reasons = notes[rec[ROW]]
+        rec.update(id_number=mask_id(rec["id_number"]), verdicts=verdicts, reasons=reasons)
+        row = hh.add([rec[k] for k in EVIDENCE_HEADERS])
+        hh.links.append(Link(f"A{row}", _sheet_name(data, "households"), f"A{rec[ROW]}"))
+    vg = _Sheet(VILLAGE_EVIDENCE_SHEET, len(VILLAGE_HEADERS))
+    vg.add(list(VILLAGE_HEADERS.values()), Style.HEADER)
+    for rec in village_evidence(data).to_dict("records"):
+        row = vg.add([rec[k] for k in VILLAGE_HEADERS])
+        vg.links.append(Link(f"A{row}", _sheet_name(data, "villages"), f"A{rec[ROW]}"))
+    hh_widths = [10, 10, 10, 14, 10, 21, 8] + [10] * (len(HOUSEHOLD_COLUMNS)) + [30, 60]
+    vg_widths = [10, 10, 10] + [12] * len(VILLAGE_COLUMNS)
+    return tuple(sheet.build(widths, freeze="A2", auto_filter=f"A1:{get_column_letter(sheet.width)}{len(sheet.rows)}",
+                             tab_color="808080") for sheet, widths in ((hh, hh_widths), (vg, vg_widths)))
+
+
+def _judgment_notes(j: HouseholdJudgment) -> tuple[str, str]:
+    """(督查组认定, 判定原因) texts of one household."""
+    judged = [(k, jd) for k in ("inaccurate", "wrong_exit", "missed", "recognised") if (jd := getattr(j, k))]
+    verdicts = "；".join(f"{JUDGMENT_NAMES[k]}：{jd.reasons[0].text}" for k, jd in judged if jd.overridden)
+    reasons = "；".join(r.text for _, jd in judged for r in jd.reasons if r.code != "inspector-verdict")
+    return verdicts, reasons
+
+
+def _range(sheet: str, column: str, rows: int) -> str:
+    return f"'{sheet}'!${column}$2:${column}${max(2, rows + 1)}"
+
+
+def _sample_formulas(spec: SampleSpec, counts: dict[str, int], row: int) -> tuple[str, str, str]:
+    sheet, headers = ((EVIDENCE_SHEET, EVIDENCE_HEADERS) if spec.table == "households"
+                      else (VILLAGE_EVIDENCE_SHEET, VILLAGE_HEADERS))
+    letters = {k: get_column_letter(i) for i, k in enumerate(headers, start=1)}
+    values = _range(sheet, letters[spec.column], counts[spec.table])
+    sizes = _range(sheet, letters["household_size"], counts[spec.table]) if spec.people else ""
+
+    def term(v: str) -> str:
+        return f'SUMIF({values},"{v}",{sizes})' if spec.people else f'COUNTIF({values},"{v}")'
+    return f"={term(spec.hit)}", f"={term(spec.hit)}+{term(spec.miss)}", f'=IF(D{row}=0,"{NO_SAMPLE}",C{row}/D{row})'
+
+
+def _county_formulas(spec: CountySpec, data: InspectionData, row: int) -> tuple[Any, Any, str] | None:
+    sheet = _sheet_name(data, "county")
+    cells = {k: data.county.cells.get(k) for k in (spec.a, spec.b) if k}
+    if not all(cells.values()):
+        return None
+    a, b = (f"'{sheet}'!{cells[k]}" if k else "" for k in (spec.a, spec.b))
+
+    def guard(*refs: str, then: str) -> str:
+        return f'=IF(AND({",".join(f"ISNUMBER({r})" for r in refs)}),{then},"{NO_DATA}")'
+    numerator = {"growth": guard(a, b, then=f"{a}-{b}"),
+                 "decline": guard(a, b, then=f"{b}-{a}")}.get(spec.op, guard(a, then=a))
+    denominator = 100 if spec.op == "points" else guard(b, then=b)
+    value = f'=IF(AND(ISNUMBER(C{row}),ISNUMBER(D{row})),IF(D{row}=0,"{NO_SAMPLE}",C{row}/D{row}),"{NO_DATA}")'
+    return numerator, denominator, value
+
+
+def _indicator_row(sheet: _Sheet, ind: Indicator, data: InspectionData, counts: dict[str, int]) -> int:
+    row = len(sheet.rows) + 1
+    spec = SPECS[ind.key]
+    formulas = (_sample_formulas(spec, counts, row) if isinstance(spec, SampleSpec)
+                else _county_formulas(spec, data, row))
+    shown = [NO_DATA if v is None else v for v in (ind.numerator, ind.denominator)]
+    shown.append(ind.value if ind.value is not None else ind.value_text)
+    threshold = ""
+    flag: Any = "红旗" if ind.red_flag else ""
+    if ind.threshold is not None:
+        sign, test = ("≥", "<") if ind.direction == "at_least" else ("≤", ">")
+        threshold = f"{sign} {percent(ind.threshold)}"
+        flag = f'=IF(ISNUMBER(E{row}),IF(E{row}{test}{ind.threshold!r},"红旗",""),"")'
+        sheet.expect(f"H{row}", "红旗" if ind.red_flag else "")
+    cells = list(formulas) if formulas else shown
+    sheet.add([ind.item, ind.name, *cells, ind.formula_zh, threshold, flag])
+    for column, formula, value in zip("CDE", cells, shown, strict=True):
+        if isinstance(formula, str) and formula.startswith("="):
+            sheet.expect(f"{column}{row}", value)
+    sheet.styles.extend([(f"A{row}:H{row}", Style.NOTE), (f"E{row}", Style.PERCENT)])
+    if ind.red_flag:
+        sheet.styles.append((f"E{row}", Style.BAD))
+    return row
+
+
+def _evidence_link(sheet: _Sheet, row: int, evidence: tuple, data: InspectionData) -> str:
+    if not evidence:
+        return ""
+    first = evidence[0]
+    target = f"A{first.row}" if first.row else first.cell
+    if target:
+        sheet.links.append(Link(f"D{row}", _sheet_name(data, first.sheet), target))
+    return first.text + (f" 等 {len(evidence)} 处" if len(evidence) > 1 else "")
+
+
+SUMMARY_FIRST_ROW = 8  # the first item's row in section 一
+
+
+def _heading(s: _Sheet, card: ScoreCard) -> None:
+    """Rows 1-4: title, county / month / N item, total / rubric, red flags."""
+    n_item = card.items[-1]
+    last = SUMMARY_FIRST_ROW + len(card.items) - 1
+    s.add(["精准扶贫专题督查评分表"], Style.TITLE)
+    s.add(["被督查县", card.county, "督查月份", card.month, "本月重点督查内容", f"{n_item.key} {n_item.name}"])
+    s.add(["总分", f"=SUM(D{SUMMARY_FIRST_ROW}:D{last})", "满分", card.max_total, "评分细则",
+           f"{card.rubric_name}（版本 {card.rubric_version}）"])
+    s.expect("B3", card.total)
+    s.add(["红旗", "、".join(f.name for f in card.red_flags) or "无"])
+    s.merges.extend(["A1:H1", "F2:H2", "F3:H3", "B4:H4"])
+    s.styles.extend([("A2:A4", Style.HEADER), ("C2:C3", Style.HEADER), ("E2:E3", Style.HEADER),
+                     ("B3", Style.TOTAL), ("B3", Style.NUMBER), ("B4", Style.BAD if card.red_flags else Style.GOOD)])
+    s.add([])
+
+
+def _summary(s: _Sheet, card: ScoreCard) -> None:
+    """Section 一: points per item against the maximum, and the bar chart of them."""
+    s.section("一、各项得分")
+    s.add(["项目", "名称", "满分", "得分", "扣分"], Style.HEADER)
+    for item in card.items:
+        row = len(s.rows) + 1
+        s.add([item.key, item.name, item.max_points, item.points, f"=C{row}-D{row}"])
+        s.expect(f"E{row}", item.max_points - item.points)
+        s.styles.append((f"D{row}", Style.GOOD if item.points >= item.max_points else Style.BAD))
+    first, last = SUMMARY_FIRST_ROW, len(s.rows)
+    s.styles.append((f"C{first}:E{last}", Style.NUMBER))
+    s.chart = BarChart(title="各项得分与满分", categories=f"B{first}:B{last}",
+                       series=((f"D{first - 1}", f"D{first}:D{last}"), (f"C{first - 1}", f"C{first}:C{last}")),
+                       anchor="J2", y_title="分", x_title="项目")
+    s.add([])
+
+
+def _deductions(s: _Sheet, card: ScoreCard, inds: dict[str, Indicator], data: InspectionData) -> None:
+    """Section 三: every deduction with its rule, points, evidence link and reason."""
+    s.section("三、扣分明细")
+    s.add(["项目", "规则", "扣分", "证据", "指标数值", "扣分原因"], Style.HEADER)
+    deductions = [d for item in card.items for d in item.deductions]
+    for d in deductions:
+        row = len(s.rows) + 1
+        link = _evidence_link(s, row, d.evidence, data)
+        value = inds[d.indicator].value_text if d.indicator in inds else ""
+        s.add([d.item, d.rule_note or KIND_NAMES.get(d.rule, d.rule), d.points, link, value, d.reason])
+        s.styles.extend([(f"A{row}:F{row}", Style.NOTE), (f"C{row}", Style.NUMBER)])
+    if not deductions:
+        s.add(["", "无扣分"])
+    s.add([])
+
+
+def _red_flags(s: _Sheet, card: ScoreCard, rows: dict[str, int]) -> None:
+    """Section 四: the red flags, each linked to its indicator row."""
+    s.section("四、红旗指标（国家标准：错退率 ≤ 2%，漏评率 ≤ 2%，群众认可度 ≥ 90%）")
+    s.add(["项目", "指标", "数值", "后果", "", "说明"], Style.HEADER)
+    for f in card.red_flags:
+        row = s.add([SPECS[f.indicator].item, f.name, f.value_text, EFFECT_NAMES[f.effect], None, f.reason], Style.BAD)
+        if f.indicator in rows:
+            s.links.append(Link(f"B{row}", SCORE_SHEET, f"E{rows[f.indicator]}"))
+    if not card.red_flags:
+        s.add(["", "无"])
+
+
+def _score_sheet(data: InspectionData, indicators: list[Indicator], card: ScoreCard) -> tuple[_Sheet, dict[str, int]]:
+    """The 「评分」 sheet, and the row of each indicator on it."""
+    s = _Sheet(SCORE_SHEET, len(SCORE_WIDTHS))
+    inds = {ind.key: ind for ind in indicators}
+    counts = {"households": len(data.households), "villages": len(data.villages)}
+    _heading(s, card)
+    _summary(s, card)
+    s.section("二、指标（分子、分母、数值为实时公式，点击单元格可查看算法；分母为 0 显示“无样本”）")
+    s.add(["项目", "指标", "分子", "分母", "数值", "计算公式", "阈值", "红旗"], Style.HEADER)
+    rows = {key: _indicator_row(s, inds[key], data, counts) for item in card.items for key in item.indicators
+            if key in inds}
+    s.add([])
+    _deductions(s, card, inds, data)
+    _red_flags(s, card, rows)
+    if s.chart:  # below everything, so that the sheet prints on A4 at a readable scale
+        s.chart = replace(s.chart, anchor=f"B{len(s.rows) + 2}")
+    return s, rows
+
+
+def _source(data: InspectionData, f: Flag, score_rows: dict[str, int]) -> tuple[str, str, str]:
+    """(text, sheet, target cell) of a flag's source."""
+    if f.sheet == "score":
+        row = score_rows.get(f.indicator or "")
+        return f"评分 {SPECS[f.indicator].name}" if f.indicator else "评分", SCORE_SHEET, f"E{row}" if row else ""
+    sheet = _sheet_name(data, f.sheet)
+    return f"{sheet} {f'第 {f.row} 行' if f.row else f.cell}", sheet, f"A{f.row}" if f.row else f.cell
+
+
+def _follow_up_sheet(data: InspectionData, flags: list[Flag], score_rows: dict[str, int],
+                     card: ScoreCard) -> GeneratedSheet:
+    headers = ["序号", "级别", "严重程度", "乡镇", "村", "户主", "身份证号", "问题", "原因代码", "原因说明", "建议措施",
+               "来源"]
+    s = _Sheet(FOLLOW_UP_SHEET, len(headers))
+    s.add([f"跟进清单：{card.county or ''} {card.month or ''}，共 {len(flags)} 条"], Style.TITLE)
+    s.merges.append(f"A1:{get_column_letter(len(headers))}1")
+    s.add(headers, Style.HEADER)
+    for n, f in enumerate(flags, start=1):
+        text, sheet, target = _source(data, f, score_rows)
+        row = s.add([n, f.level, f.severity.value, f.township, f.village, f.household, f.masked_id, f.problem,
+                     "、".join(dict.fromkeys(r.code for r in f.reasons)), "；".join(r.text for r in f.reasons),
+                     f.action, text])
+        s.styles.extend([(f"A{row}:L{row}", Style.NOTE), (f"C{row}", SEVERITY_STYLE[f.severity])])
+        if target:
+            s.links.append(Link(f"L{row}", sheet, target))
+    widths = [5, 5, 7, 9, 9, 8, 20, 18, 14, 40, 30, 16]
+    return s.build(widths, freeze="A3", auto_filter=f"A2:L{len(s.rows)}", position=1)
+
+
+def _marks(data: InspectionData, flags: list[Flag]) -> list[Mark]:
+    marks = []
+    for f in flags:
+        if f.sheet in ("households", "villages") and f.row:
+            letters = data.column_letters.get(f.sheet) or {}
+            last = max(letters.values(), key=lambda c: (len(c), c)) if letters else get_column_letter(
+                len(SHEETS_BY_KEY[f.sheet].fields))
+            cell = f"A{f.row}:{last}{f.row}"
+        elif f.sheet == "county" and f.cell:
+            cell = f.cell
+        else:
+            continue
+        note = f"督查发现：{f.problem}。原因：{'；'.join(r.text for r in f.reasons)}。建议：{f.action}"
+        marks.append(Mark(sheet=_sheet_name(data, f.sheet), cell=cell, severity=f.severity, note=note))
+    return marks
+
+
+def build_score_output(data: InspectionData, judgments: list[HouseholdJudgment], indicators: list[Indicator],
+                       card: ScoreCard, flags: list[Flag]) -> ScoreOutput:
+    """The generated sheets, marks, expected formula values and conditional colours of one score run."""
+    builder, score_rows = _score_sheet(data, indicators, card)
+    score = builder.build(SCORE_WIDTHS, freeze="A5", position=0)
+    follow_up = _follow_up_sheet(data, flags, score_rows, card)
+    plan = OutputPlan(sheets=[score, follow_up, *_evidence_sheets(data, judgments)], marks=_marks(data, flags))
+    first, last = SUMMARY_FIRST_ROW, SUMMARY_FIRST_ROW + len(card.items) - 1
+    score.conditional = [Conditional(f"D{first}:D{last}", f"D{first}<C{first}", Style.BAD),
+                         Conditional(f"D{first}:D{last}", f"D{first}>=C{first}", Style.GOOD),
+                         Conditional(f"H1:H{len(builder.rows)}", 'H1="红旗"', Style.BAD)]
+    follow_up.print_title_rows = "1:2"
+    for sheet in plan.sheets:
+        sheet.row_heights = auto_row_heights(sheet)
+        if sheet.name in (EVIDENCE_SHEET, VILLAGE_EVIDENCE_SHEET):
+            sheet.print_title_rows = "1:1"
+    return ScoreOutput(plan=plan, card=card, flags=flags, expected=builder.expected, indicators=indicators)
+
+
+@dataclass
+class Evaluation:
+    """The plan's formulas applied to one workbook: judgments, indicators, the score card and the flags."""
+
+    judgments: list[HouseholdJudgment]
+    indicators: list[Indicator]
+    card: ScoreCard
+    flags: list[Flag]
+
+
+def evaluate(data: InspectionData, rubric: Rubric = DEFAULT_RUBRIC, key_item: str | None = None) -> Evaluation:
+    """Judgments, indicators, score and flags, without describing any sheet (what intake needs)."""
+    judgments = judge_households(data, rubric.judgment_rules)
+    indicators = compute_indicators(data, judgments)
+    card = score_inspection(data, judgments, indicators, rubric, key_item)
+    return Evaluation(judgments, indicators, card, build_flags(data, judgments, indicators, card))
+
+
+def score_workbook(data: InspectionData, rubric: Rubric = DEFAULT_RUBRIC, key_item: str | None = None) -> ScoreOutput:
+    """The whole score run: judgments, indicators, score, flags and the output plan."""
+    e = evaluate(data, rubric, key_item)
+    return build_score_output(data, e.judgments, e.indicators, e.card, e.flags)
