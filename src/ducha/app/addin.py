@@ -1,7 +1,8 @@
 """Build, install and uninstall 督查助手.xlam, the ribbon add-in that runs ducha from Excel.
 
-The add-in is xlwings' Office-authored ribbon add-in with our ribbon (rendered from `BUTTONS`) and our one VBA
-module (`addin/ducha_ribbon.bas`). The build is deterministic: the same sources give the same bytes on any OS.
+The add-in is xlwings' Office-authored ribbon add-in with our ribbon (rendered from the command table's buttons,
+`BUTTONS`) and our one VBA module (`addin/ducha_ribbon.bas`, one callback that passes the button id to
+`ducha.excel.run`). The build is deterministic: the same sources give the same bytes on any OS.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from xml.sax.saxutils import escape, quoteattr
 import defusedxml.ElementTree as SafeET
 
 import ducha.addin
+from ducha.app.commands import TABLE
 
 if TYPE_CHECKING:
     import winreg
@@ -92,19 +94,9 @@ GROUPS = (
     RibbonGroup("grpPrefecture", "州督查办"),
     RibbonGroup("grpHelp", "帮助"),
 )
-# One line per button. After editing, run `ducha addin build` to refresh addin/customUI14.xml and the .xlam.
-BUTTONS = (
-    RibbonButton("check", "检查完整性", "DataValidation", "grpInspect", "逐表检查必填项、格式和逻辑，问题写入检查表。"),
-    RibbonButton("score", "计算评分", "Calculator", "grpInspect", "按督查方案计算各项指标和得分，填入评分表。"),
-    RibbonButton("flag", "标记跟进", "ReviewNewComment", "grpInspect", "标出需要回访的农户，生成跟进名单。"),
-    RibbonButton("run_all", "一键运行", "MacroPlay", "grpInspect", "依次检查完整性、计算评分、标记跟进。"),
-    RibbonButton("clear", "清除结果", "Delete", "grpInspect", "删除生成的结果表和标记，填报内容不变。"),
-    RibbonButton("report", "汇总", "CreateReport", "grpPrefecture",
-                 "选择存放各县报回工作簿（邮件、压缩包也可以）的文件夹，接收归档并生成评分汇总工作簿。"),
-    RibbonButton("sample", "抽样", "Filter", "grpPrefecture",
-                 "选择农户名册并填写督查月份，按方案随机抽样，生成预填的督查工作簿（含上月问题的「回访」）。"),
-    RibbonButton("about", "关于/帮助", "Help", "grpHelp", "查看版本、Python 环境和使用说明。", "关于督查助手"),
-)
+# The buttons, in the command table's order: a command with a ribbon group is a button whose id is its name.
+BUTTONS = tuple(RibbonButton(c.name, c.label, c.image, c.group, c.tip or c.help, c.screentip)
+                for c in TABLE if c.group is not None)
 
 
 @dataclass(frozen=True)

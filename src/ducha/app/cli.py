@@ -16,7 +16,16 @@ from rich.table import Table
 
 from ducha import __version__
 from ducha.adapters.xlsx_writer import apply_plan
-from ducha.app.commands import COMMANDS, CommandResult
+from ducha.app.commands import (
+    BY_NAME,
+    COMMANDS,
+    SIZE_GATE,
+    TABLE,
+    Command,
+    CommandResult,
+    too_large_message,
+    too_large_sheets,
+)
 from ducha.app.logs import log_path, setup_logging
 from ducha.checks.pipeline import CheckResult
 from ducha.model.findings import Severity, count_by_severity
@@ -42,10 +51,25 @@ class UserError(Exception):
         self.code = code
 
 
+Handler = Callable[[argparse.Namespace], int]
+HANDLERS: dict[str, Handler] = {}
+
+
+def handles(name: str) -> Callable[[Handler], Handler]:
+    """Register the command-line function of the command `name` of the command table."""
+
+    def register(func: Handler) -> Handler:
+        HANDLERS[name] = func
+        return func
+
+    return register
+
+
 def _console(stderr: bool = False) -> Console:
     return Console(stderr=stderr, highlight=False, soft_wrap=True)
 
 
+@handles("schema")
 def cmd_schema(args: argparse.Namespace) -> int:
     from ducha.model.schema import schema_as_dict
 
@@ -53,6 +77,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+@handles("template")
 def cmd_template(args: argparse.Namespace) -> int:
     from ducha.sheets.template import write_template
 
@@ -148,9 +173,10 @@ def _as_json(result: CommandResult, source: Path, output: Path | None) -> str:
 
 
 def _run(name: str, args: argparse.Namespace) -> int:
+    """A workbook command of the table on a file: parse, run, write a copy (or in place), print."""
     source, parsed = _parse(args.workbook)
     result = COMMANDS[name](source, parsed, _rubric(args))
-    too_large = [f.sheet for f in parsed.findings if f.code == "too-large"]
+    too_large = too_large_sheets(parsed) if SIZE_GATE in BY_NAME[name].gates else []
     output = None if too_large else _write(source, result.plan, args)
     if args.json:
         print(_as_json(result, source, output))
@@ -161,28 +187,13 @@ def _run(name: str, args: argparse.Namespace) -> int:
             _print_score(result.score)
         _console().print(result.summary)
         if output is None:
-            _console().print(f"工作表「{'」「'.join(too_large)}」过大，未生成结果文件；请删除多余的行列后再检查。")
+            _console().print(too_large_message(too_large))
         else:
             _console().print(f"结果已写入：{output}")
     return EXIT_FINDINGS if result.has_errors else EXIT_OK
 
 
-def cmd_check(args: argparse.Namespace) -> int:
-    return _run("check", args)
-
-
-def cmd_score(args: argparse.Namespace) -> int:
-    return _run("score", args)
-
-
-def cmd_flag(args: argparse.Namespace) -> int:
-    return _run("flag", args)
-
-
-def cmd_run(args: argparse.Namespace) -> int:
-    return _run("run_all", args)
-
-
+@handles("rubric")
 def cmd_rubric(args: argparse.Namespace) -> int:
     """Write the rubric in use (default, or --rubric) as a 「评分细则」 workbook supervisors can edit."""
     from openpyxl import Workbook
@@ -208,6 +219,7 @@ def cmd_rubric(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+@handles("addin")
 def cmd_addin(args: argparse.Namespace) -> int:
     """Build, install or uninstall the Excel add-in 督查助手.xlam."""
     from ducha.app.addin import AddinError, build_addin, install_addin, uninstall_addin
@@ -238,6 +250,7 @@ def _password(args: argparse.Namespace) -> str | None:
     return getattr(args, "password", None) or os.environ.get(PASSWORD_ENV) or None
 
 
+@handles("intake")
 def cmd_intake(args: argparse.Namespace) -> int:
     """Take in workbooks, folders, emails and zips; archive, check, score, flag; write receipts."""
     import glob
@@ -276,6 +289,7 @@ def cmd_intake(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS if any(o.kind == "rejected" for o in outcomes) else EXIT_OK
 
 
+@handles("resolve")
 def cmd_resolve(args: argparse.Namespace) -> int:
     """The supervisor's ruling on a conflict: keep one submission, supersede its rivals."""
     with _archive(args) as archive:
@@ -287,6 +301,7 @@ def cmd_resolve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+@handles("report")
 def cmd_report(args: argparse.Namespace) -> int:
     from ducha.prefecture.report import load_counties, write_report
 
@@ -309,6 +324,7 @@ def _actor() -> str:
     return os.environ.get("USERNAME") or os.environ.get("USER") or "州督查办"
 
 
+@handles("ledger")
 def cmd_ledger(args: argparse.Namespace) -> int:
     """The problem ledger: export to 问题台账.xlsx, import the supervisor's status edits, add a 暗访 report."""
     from ducha.prefecture import ledger
@@ -348,6 +364,7 @@ def cmd_ledger(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+@handles("letters")
 def cmd_letters(args: argparse.Namespace) -> int:
     from ducha.prefecture.letters import LetterError, write_letters
 
@@ -364,20 +381,19 @@ def cmd_letters(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+@handles("sample")
 def cmd_sample(args: argparse.Namespace) -> int:
     """Draw next month's sample from a roster and write the pre-filled inspection workbook (with 「回访」)."""
-    from ducha.prefecture import ledger
-    from ducha.prefecture.sampling import SamplingError, sample_command
+    from ducha.prefecture.sampling import SamplingError, sample_with_revisits
 
     roster = Path(args.roster)
     if not roster.exists():
         raise UserError(f"找不到农户名册：{roster}。")
     with _archive(args) as archive:
         try:
-            drawn, out = sample_command(
-                roster, args.month, Path(args.out) if args.out else None, county_code=args.county, seed=args.seed,
-                archive=archive, villages_per_township=args.villages,
-                revisit_entries=lambda code: ledger.open_entries(archive, code, before=args.month))
+            drawn, out = sample_with_revisits(roster, args.month, archive, Path(args.out) if args.out else None,
+                                              county_code=args.county, seed=args.seed,
+                                              villages_per_township=args.villages)
         except UnreadableWorkbook as exc:
             raise UserError(f"无法读取农户名册「{roster.name}」：{exc}。") from None
         except SamplingError as exc:
@@ -389,6 +405,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+@handles("protect")
 def cmd_protect(args: argparse.Namespace) -> int:
     from ducha.adapters.protect import ProtectError, protect_copy
 
@@ -403,8 +420,9 @@ def cmd_protect(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+@handles("demo")
 def cmd_demo(args: argparse.Namespace) -> int:
-    from ducha.app.demo import write_demo_workbook
+    from ducha.app.demo import run_demo_prefecture, write_demo_workbook
 
     folder = Path(args.out) if args.out else Path.cwd() / "ducha-demo"
     folder.mkdir(parents=True, exist_ok=True)
@@ -420,132 +438,39 @@ def cmd_demo(args: argparse.Namespace) -> int:
     console.print(f"一键运行结果：{output}")
     console.print("用 Excel 打开结果：「评分」是 6+N 得分及扣分依据，「检查结果」列出填写问题（点击单元格可跳转），"
                   "「跟进清单」是需要跟进的农户、村和县级指标。")
-    _demo_prefecture(folder, workbook)
+    console.print("\n州督查办这一侧（同一示例）：")
+    for label, path in run_demo_prefecture(folder, workbook):
+        console.print(f"  {label}：{path}")
     return EXIT_OK
 
 
-def _demo_prefecture(folder: Path, workbook: Path) -> None:
-    """The prefecture's side of the cycle on the demo: intake, report, ledger, letters, next month's sample."""
-    from ducha.app.demo import write_demo_roster
-    from ducha.prefecture import ledger
-    from ducha.prefecture.archive import Archive
-    from ducha.prefecture.intake import Intake
-    from ducha.prefecture.letters import write_letters
-    from ducha.prefecture.report import write_report
-    from ducha.prefecture.sampling import sample_command
-
-    with Archive(folder / "督查档案") as archive:
-        Intake(archive).run([workbook])
-        report = write_report(archive, "2019-11", folder / "督查评分汇总-2019-11.xlsx")
-        table = ledger.export_ledger(archive, folder / "问题台账.xlsx")
-        letters = write_letters(archive, "2019-11", folder / "整改督办函")
-        roster = write_demo_roster(folder / "农户名册-清水县.xlsx")
-        _, sample = sample_command(roster, "2019-12", folder / "清水县-2019-12-督查工作簿.xlsx", county_code="522631",
-                                   seed=2019, archive=archive, drawn_by="示例",
-                                   revisit_entries=lambda code: ledger.open_entries(archive, code, before="2019-12"))
-    console = _console()
-    console.print("\n州督查办这一侧（同一示例）：")
-    console.print(f"  档案（原件、回执、数据库）：{folder / '督查档案'}")
-    console.print(f"  督查评分汇总：{report}")
-    console.print(f"  问题台账：{table}")
-    console.print(f"  整改督办函：{', '.join(str(p) for p in letters)}")
-    console.print(f"  农户名册：{roster}")
-    console.print(f"  下月（2019-12）抽样生成的督查工作簿，含「回访」：{sample}")
+def _workbook_handler(name: str) -> Handler:
+    return lambda args: _run(name, args)
 
 
-def _add_output_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("workbook", help="督查工作簿（.xlsx 或 .xlsm）")
-    group = p.add_mutually_exclusive_group()
-    group.add_argument("--out", help="结果文件路径（默认：<原名>.checked.xlsx，与原文件同目录）")
-    group.add_argument("--in-place", action="store_true", help="直接写回原工作簿（先备份，不改动任何填写内容）")
-    p.add_argument("--json", action="store_true", help="以 JSON 输出问题清单")
+def _add_arguments(parser: argparse.ArgumentParser, command: Command) -> None:
+    groups: dict[str, argparse._MutuallyExclusiveGroup] = {}
+    for argument in command.args:
+        options = dict(argument.options)
+        exclusive = options.pop("exclusive", None)
+        if exclusive and exclusive not in groups:
+            groups[exclusive] = parser.add_mutually_exclusive_group()
+        target = groups[exclusive] if exclusive else parser
+        target.add_argument(*argument.flags, help=argument.help, **options)
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The command line, derived from the command table."""
     parser = argparse.ArgumentParser(prog="ducha",
                                      description="精准扶贫专题督查：检查、评分、跟进（与 Excel 功能区按钮相同）")
     parser.add_argument("--version", action="version", version=f"ducha {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="命令")
-    p = sub.add_parser("schema", help="以 JSON 打印工作簿结构（工作表、列、类型、选项、规则）")
-    p.set_defaults(func=cmd_schema)
-    p = sub.add_parser("template", help="生成空白督查工作簿")
-    p.add_argument("--out", help="输出路径或目录")
-    p.set_defaults(func=cmd_template)
-    for name, func, text in (("check", cmd_check, "检查完整性和一致性，生成「检查结果」"),
-                             ("score", cmd_score, "按方案公式计算 6+N 评分，生成「评分」及判定明细"),
-                             ("flag", cmd_flag, "标记需要跟进的农户、村和县级指标，生成「跟进清单」"),
-                             ("run", cmd_run, "一键运行：检查 + 评分 + 跟进")):
-        p = sub.add_parser(name, help=text)
-        _add_output_options(p)
-        if name != "check":
-            p.add_argument("--rubric", help="评分细则文件（.json，或含「评分细则」工作表的 .xlsx）；默认用内置细则")
-        p.set_defaults(func=func)
-    p = sub.add_parser("rubric", help="导出评分细则工作簿（可修改后用 --rubric 使用）")
-    p.add_argument("--out", help="输出路径（默认 ./评分细则.xlsx）")
-    p.add_argument("--rubric", help="从此细则文件导出（默认导出内置细则）")
-    p.set_defaults(func=cmd_rubric)
-    p = sub.add_parser("addin", help="Excel 加载项：build 生成；install 安装（Windows）；uninstall 卸载")
-    p.add_argument("action", choices=("build", "install", "uninstall"))
-    p.add_argument("--out", help="build 的输出路径（默认 addin/督查助手.xlam）")
-    p.set_defaults(func=cmd_addin)
-    p = sub.add_parser("intake", help="接收各县报回的工作簿（文件、文件夹、.eml/.msg 邮件、.zip）并归档")
-    p.add_argument("paths", nargs="+", help="工作簿、文件夹、邮件或压缩包")
-    p.add_argument("--archive", help=f"档案文件夹（默认 ./督查档案，或环境变量 {ARCHIVE_ENV}）")
-    p.add_argument("--password", help=f"加密工作簿的密码（或环境变量 {PASSWORD_ENV}）")
-    p.add_argument("--rubric", help="评分细则文件；默认用内置细则")
-    p.add_argument("--no-receipts", action="store_true", help="不生成回执")
-    p.set_defaults(func=cmd_intake)
-    p = sub.add_parser("report", help="从档案生成督查评分汇总工作簿")
-    p.add_argument("--month", required=True, help="督查月份 YYYY-MM")
-    p.add_argument("--archive", help="档案文件夹")
-    p.add_argument("--counties", help="县名单工作簿（县名称、县级区划代码、是否有脱贫任务），用于全覆盖统计")
-    p.add_argument("--out", help="输出路径")
-    p.set_defaults(func=cmd_report)
-    p = sub.add_parser("resolve", help="裁定同县同月的冲突：采用指定编号的提交")
-    p.add_argument("submission", type=int, help="提交编号（见汇总工作簿「提交记录」）")
-    p.add_argument("--archive", help="档案文件夹")
-    p.set_defaults(func=cmd_resolve)
-    p = sub.add_parser("ledger", help="问题台账：export 导出；import 导回状态修改；add 登记暗访问题")
-    p.add_argument("action", choices=("export", "import", "add"))
-    p.add_argument("file", nargs="?", help="import 时：问题台账工作簿")
-    p.add_argument("--archive", help="档案文件夹")
-    p.add_argument("--out", help="export 的输出路径（默认 ./问题台账.xlsx）")
-    p.add_argument("--county", help="县级区划代码（export 时只导出该县；add 时必填）")
-    p.add_argument("--county-name", help="add：县名称")
-    p.add_argument("--month", help="督查月份 YYYY-MM（export 时只导出该月；add 时必填）")
-    p.add_argument("--problem", help="add：问题")
-    p.add_argument("--evidence", help="add：证据或来源（群众来信、媒体报道……）")
-    p.add_argument("--township", help="add：乡镇")
-    p.add_argument("--village", help="add：村")
-    p.add_argument("--household", help="add：农户")
-    p.add_argument("--requirement", help="add：整改要求")
-    p.add_argument("--deadline", help="add：整改期限 YYYY-MM-DD")
-    p.add_argument("--strict", action="store_true", help="import：有任何一行被拒绝则全部不导入")
-    p.set_defaults(func=cmd_ledger)
-    p = sub.add_parser("letters", help="为每个有未结问题的县生成整改督办函（.docx，可选 PDF）")
-    p.add_argument("--month", required=True, help="督查月份 YYYY-MM")
-    p.add_argument("--archive", help="档案文件夹")
-    p.add_argument("--out", help="输出文件夹（默认 ./整改督办函-<月份>）")
-    p.add_argument("--office", default="州人民政府督查室", help="发文单位")
-    p.add_argument("--pdf", action="store_true", help="同时用 LibreOffice 转成 PDF")
-    p.set_defaults(func=cmd_letters)
-    p = sub.add_parser("sample", help="按方案从农户名册随机抽样，生成预填的督查工作簿（含「回访」）")
-    p.add_argument("roster", help="农户名册工作簿")
-    p.add_argument("--month", required=True, help="督查月份 YYYY-MM")
-    p.add_argument("--county", help="县级区划代码（不给则在有脱贫任务的县中随机抽取）")
-    p.add_argument("--seed", type=int, help="随机种子（不给则随机产生并记录；复核时给出原种子）")
-    p.add_argument("--villages", type=int, default=1, help="每个乡镇抽取的村数（默认 1）")
-    p.add_argument("--archive", help="档案文件夹（记录抽样，读取未结台账）")
-    p.add_argument("--out", help="输出路径")
-    p.set_defaults(func=cmd_sample)
-    p = sub.add_parser("protect", help="生成加密副本，便于通过邮件发送")
-    p.add_argument("workbook")
-    p.add_argument("--password", help=f"密码（或环境变量 {PASSWORD_ENV}）")
-    p.add_argument("--out", help="输出路径（默认 <原名>.加密.xlsx）")
-    p.set_defaults(func=cmd_protect)
-    p = sub.add_parser("demo", help="生成示例工作簿并运行全流程")
-    p.add_argument("--out", help="输出目录（默认 ./ducha-demo）")
-    p.set_defaults(func=cmd_demo)
+    for command in TABLE:
+        if command.subcommand is None:
+            continue
+        p = sub.add_parser(command.subcommand, help=command.help)
+        _add_arguments(p, command)
+        p.set_defaults(func=_workbook_handler(command.name) if command.run else HANDLERS[command.name])
     return parser
 
 

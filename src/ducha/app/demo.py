@@ -569,3 +569,26 @@ def build_demo_roster(seed: int = 2019) -> Workbook:
 def write_demo_roster(path: Path, seed: int = 2019) -> Path:
     """Write the synthetic 清水县 roster to `path` (atomically) and return the path."""
     return save_workbook(build_demo_roster(seed), path)
+
+
+def run_demo_prefecture(folder: Path, workbook: Path) -> list[tuple[str, str]]:
+    """The prefecture's side of the cycle on the demo workbook: intake, report, ledger, letters and next month's
+    sample with its 「回访」. Returns what was written as (Chinese label, path) pairs."""
+    from ducha.prefecture import ledger
+    from ducha.prefecture.archive import Archive
+    from ducha.prefecture.intake import Intake
+    from ducha.prefecture.letters import write_letters
+    from ducha.prefecture.report import write_report
+    from ducha.prefecture.sampling import sample_with_revisits
+
+    with Archive(folder / "督查档案") as archive:
+        Intake(archive).run([workbook])
+        report = write_report(archive, "2019-11", folder / "督查评分汇总-2019-11.xlsx")
+        table = ledger.export_ledger(archive, folder / "问题台账.xlsx")
+        letters = write_letters(archive, "2019-11", folder / "整改督办函")
+        roster = write_demo_roster(folder / "农户名册-清水县.xlsx")
+        _, sample = sample_with_revisits(roster, "2019-12", archive, folder / "清水县-2019-12-督查工作簿.xlsx",
+                                         county_code="522631", seed=2019, drawn_by="示例")
+    return [("档案（原件、回执、数据库）", str(folder / "督查档案")), ("督查评分汇总", str(report)),
+            ("问题台账", str(table)), ("整改督办函", "、".join(str(p) for p in letters)), ("农户名册", str(roster)),
+            ("下月（2019-12）抽样生成的督查工作簿，含「回访」", str(sample))]

@@ -351,3 +351,12 @@ def sample_command(roster_path: Path, month: str, out: Path | None = None, count
     if archive is not None:
         record_draw(archive, d, drawn_by, drawn_at, roster.file_sha256)
     return d, path
+
+
+def sample_with_revisits(roster_path: Path, month: str, archive: Archive, out: Path | None = None,
+                         **options: Any) -> tuple[Draw, Path]:
+    """`sample_command` with the county's open ledger entries of earlier months as its 「回访」 sheet."""
+    from ducha.prefecture import ledger
+
+    return sample_command(roster_path, month, out, archive=archive,
+                          revisit_entries=lambda code: ledger.open_entries(archive, code, before=month), **options)
