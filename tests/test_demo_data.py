@@ -13,7 +13,7 @@ from openpyxl.utils.cell import coordinate_from_string
 from python_calamine import CalamineWorkbook
 
 from ducha.app.demo import DEMO_PROBLEMS, build_demo_workbook, write_demo_workbook
-from ducha.checks.rules import check_workbook
+from ducha.checks.registry import run_checks
 from ducha.model import schema
 from ducha.model.findings import Code
 from ducha.model.schema import HOUSEHOLD_EXITED, HOUSEHOLD_ORDINARY, HOUSEHOLD_POOR, HOUSEHOLD_TYPES, Field, Sheet
@@ -204,7 +204,7 @@ def test_planted_problems_are_really_in_their_cells(demo: Path) -> None:
 
 def test_checker_finds_exactly_the_planted_problems(demo: Path) -> None:
     parsed = read_workbook(demo)
-    findings = [*parsed.findings, *check_workbook(parsed)]
+    findings = [*parsed.findings, *run_checks(parsed)]
     assert sorted((f.sheet, f.cell, f.code) for f in findings) == sorted(DEMO_PROBLEMS)
 
 

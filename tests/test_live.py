@@ -33,7 +33,7 @@ from ducha.adapters.live import (
     union_chunks,
 )
 from ducha.app import excel
-from ducha.app.commands import COMMANDS
+from ducha.app.commands import COMMANDS, check_output
 from ducha.checks.pipeline import check_parsed, run_check
 from ducha.model.findings import Severity
 from ducha.model.schema import CHECK_RESULTS_SHEET, GENERATED_SHEETS, HOUSEHOLDS, INPUT_SHEETS
@@ -83,7 +83,7 @@ def run(client: Client, command: str) -> tuple[str, list[Any]]:
 
 
 def expected_marks(path: Path) -> dict[tuple[str, tuple[int, int]], Severity]:
-    return {(m.sheet, cell(m.cell)): m.severity for m in run_check(path).plan().marks}
+    return {(m.sheet, cell(m.cell)): m.severity for m in check_output(run_check(path)).marks}
 
 
 # --- check ---------------------------------------------------------------------------------------------------
@@ -93,7 +93,7 @@ def test_check_adds_the_result_sheet_written_as_one_block(problem_workbook):
     path, _ = problem_workbook
     client = Client(payload_from_xlsx(path))
     message, applied = run(client, "check")
-    plan_rows = run_check(path).plan().sheets[0].rows
+    plan_rows = check_output(run_check(path)).sheets[0].rows
     assert [a.action["args"][1] for a in applied if a.func == "addSheet"] == [CHECK_RESULTS_SHEET]
     writes = [a for a in applied if a.func == "setValues"]
     assert [(a.sheet, a.action["row_count"], a.action["start_row"]) for a in writes] == [
@@ -130,7 +130,7 @@ def test_problem_cells_get_notes_with_the_message(problem_workbook):
     path, planted = problem_workbook
     client = Client(payload_from_xlsx(path))
     run(client, "check")
-    marks = [m for m in run_check(path).plan().marks if m.sheet == HOUSEHOLDS.name and m.note]
+    marks = [m for m in check_output(run_check(path)).marks if m.sheet == HOUSEHOLDS.name and m.note]
     assert {absolute(planted["size"]), absolute(planted["name"])} <= {absolute(m.cell) for m in marks}
     assert client.notes(HOUSEHOLDS.name) == {absolute(m.cell) for m in marks}
     assert "整数" in client.note_texts[(HOUSEHOLDS.name, absolute(planted["size"]))]
@@ -331,7 +331,7 @@ def test_notes_stop_at_the_limit(tmp_path):
     message, applied = run(client, "check")
     assert sum(a.func == "addNote" for a in applied) == NOTE_LIMIT
     assert f"前 {NOTE_LIMIT} 个" in message
-    assert len(client.highlighted(HOUSEHOLDS.name)) == len(run_check(path).plan().marks)
+    assert len(client.highlighted(HOUSEHOLDS.name)) == len(check_output(run_check(path)).marks)
 
 
 def test_action_count_does_not_grow_with_households(tmp_path):

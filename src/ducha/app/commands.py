@@ -22,6 +22,7 @@ from ducha.model.findings import Code
 from ducha.model.schema import CHECK_RESULTS_SHEET, FOLLOW_UP_SHEET, SCORE_SHEET
 from ducha.reading.workbook import ParsedWorkbook
 from ducha.scoring.rubric import DEFAULT_RUBRIC, Rubric
+from ducha.sheets.check_sheet import check_plan
 from ducha.sheets.outputplan import GeneratedSheet, OutputPlan
 from ducha.sheets.score_sheet import ScoreOutput, score_workbook
 
@@ -49,6 +50,11 @@ def _ordered(sheets: list[GeneratedSheet]) -> list[GeneratedSheet]:
     return [replace(s, position=i) for i, s in enumerate(front)] + rest
 
 
+def check_output(result: CheckResult) -> OutputPlan:
+    """「检查结果」 and the marks on the cells the findings point at."""
+    return check_plan(result.findings, result.per_sheet, result.per_village, result.title())
+
+
 def _check_summary(result: CheckResult) -> str:
     if result.errors:
         return f"检查完成：发现错误 {result.errors} 个，请查看「{CHECK_RESULTS_SHEET}」工作表。"
@@ -67,7 +73,7 @@ def _flag_summary(score: ScoreOutput) -> str:
 
 def run_check_command(path: Path, parsed: ParsedWorkbook, rubric: Rubric = DEFAULT_RUBRIC) -> CommandResult:
     result = check_parsed(path, parsed)
-    return CommandResult(plan=result.plan(), summary=_check_summary(result), check=result)
+    return CommandResult(plan=check_output(result), summary=_check_summary(result), check=result)
 
 
 def run_score_command(path: Path, parsed: ParsedWorkbook, rubric: Rubric = DEFAULT_RUBRIC) -> CommandResult:
@@ -89,9 +95,8 @@ def run_all_command(path: Path, parsed: ParsedWorkbook, rubric: Rubric = DEFAULT
     """Check, score and flag in one pass."""
     result = check_parsed(path, parsed)
     score = score_workbook(parsed.data, rubric)
-    check_plan = result.plan()
-    plan = OutputPlan(sheets=_ordered(check_plan.sheets + score.plan.sheets),
-                      marks=check_plan.marks + score.plan.marks)
+    checked = check_output(result)
+    plan = OutputPlan(sheets=_ordered(checked.sheets + score.plan.sheets), marks=checked.marks + score.plan.marks)
     summary = "\n".join((_check_summary(result), _score_summary(score), _flag_summary(score)))
     return CommandResult(plan=plan, summary=summary, check=result, score=score)
 

@@ -17,13 +17,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ducha.checks.pipeline import CheckResult, check_parsed, gc_paused
+from ducha.checks.pipeline import CheckResult, check_parsed
 from ducha.model.findings import Finding, Severity
 from ducha.prefecture import archive as store
 from ducha.prefecture import ledger
 from ducha.prefecture.archive import Archive, Stored, Submission, now_text, sha256_of
 from ducha.prefecture.intake_sources import Ignored, Incoming, Limits, Rejected, collect
+from ducha.prefecture.outcome import Outcome
 from ducha.prefecture.receipt import receipt_name, write_receipt
+from ducha.reading.gc_pause import gc_paused
 from ducha.reading.raw import UnreadableWorkbook
 from ducha.reading.workbook import ParsedWorkbook, read_workbook
 from ducha.scoring.rubric import DEFAULT_RUBRIC, Rubric
@@ -34,31 +36,6 @@ RECEIPTS = "回执"
 WORKERS_ENV = "DUCHA_WORKERS"
 MAX_WORKERS = 4
 WINDOW = 8  # workbooks analysed ahead of the one being recorded
-
-
-@dataclass
-class Outcome:
-    """What became of one item of the batch (for the summary table and the receipt)."""
-
-    name: str
-    source: str
-    kind: str  # archive event kind: accepted / conflict / duplicate / rejected / ignored
-    reason: str = ""
-    county: str | None = None
-    month: str | None = None
-    group: str | None = None
-    version: int | None = None
-    total: float | None = None
-    errors: int = 0
-    submission_id: int | None = None
-    superseded: int | None = None
-    receipt: Path | None = None
-
-    @property
-    def status_text(self) -> str:
-        if self.kind == store.ACCEPTED and self.superseded:
-            return f"已接收（第 {self.version} 版，取代旧版）"
-        return store.STATUS_NAMES.get(self.kind, self.kind)
 
 
 def _results(check: CheckResult, score: Evaluation) -> dict[str, list[dict]]:

@@ -7,18 +7,15 @@ from __future__ import annotations
 import hashlib
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from openpyxl import Workbook
 
 from ducha.adapters.files import write_atomically
 from ducha.adapters.xlsx_writer import write_sheet
 from ducha.model.findings import Finding
+from ducha.prefecture.outcome import Outcome
 from ducha.sheets.check_sheet import FINDING_HEADERS
 from ducha.sheets.outputplan import SEVERITY_STYLE, GeneratedSheet, Style, auto_row_heights
-
-if TYPE_CHECKING:
-    from ducha.prefecture.intake import Outcome
 
 RECEIPT_SHEET = "回执"
 _UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f]')

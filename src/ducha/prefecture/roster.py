@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from openpyxl import Workbook
 
-from ducha.checks import rules as checks
+from ducha.checks.households import duplicate_households
 from ducha.model.findings import Code, Finding, Severity, make_finding
 from ducha.model.schema import (
     HOUSEHOLD_TYPES,
@@ -33,6 +33,7 @@ from ducha.model.schema import (
     Sheet,
 )
 from ducha.reading import normalize, workbook
+from ducha.reading.gc_pause import gc_paused
 from ducha.reading.raw import read_raw_workbook
 from ducha.sheets import template
 
@@ -408,9 +409,7 @@ def parse_roster(raw: Any) -> Roster:
         if not table.rows and table.columns:
             ctx.add(Code.SHEET_EMPTY, sheet=name, cell=f"A{table.header_row + 1}", row=table.header_row + 1,
                     column=1, hint=s.description)
-    duplicates = checks.Collector()
-    checks.check_duplicates(tables[ROSTER_HOUSEHOLDS.key], duplicates)
-    out = ctx.findings + duplicates.findings
+    out = ctx.findings + list(duplicate_households(tables[ROSTER_HOUSEHOLDS.key]))
     townships = _townships(tables[ROSTER_TOWNSHIPS.key], out)
     resolver = _Resolver(townships)
     village_table = tables[ROSTER_VILLAGES.key]
@@ -425,8 +424,6 @@ def parse_roster(raw: Any) -> Roster:
 
 def read_roster(path: Path) -> Roster:
     """Read and parse a roster workbook. Raises io.reading.UnreadableWorkbook when it is not one."""
-    from ducha.checks.pipeline import gc_paused
-
     path = Path(path)
     with gc_paused():
         roster = parse_roster(read_raw_workbook(path))

@@ -44,6 +44,7 @@ from ducha.model.schema import (
 )
 from ducha.reading import normalize
 from ducha.reading.columns import Column, convert_column
+from ducha.reading.gc_pause import gc_paused
 from ducha.reading.raw import RawWorkbook, UnreadableWorkbook, read_raw_workbook
 
 HEADER_SEARCH_ROWS = 10
@@ -497,8 +498,6 @@ def parse_workbook(raw: RawWorkbook) -> ParsedWorkbook:
 
 def read_workbook(path: Path, *, error_cells: bool = True) -> ParsedWorkbook:
     """Read and parse a workbook file. Raises UnreadableWorkbook (Chinese reason) when it is not one."""
-    from ducha.checks.pipeline import gc_paused
-
     with gc_paused():
         return parse_workbook(read_raw_workbook(Path(path), error_cells=error_cells))
 

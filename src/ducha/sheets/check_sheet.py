@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from ducha.checks.rules import Completeness
+from ducha.checks.completeness import Completeness
 from ducha.model.findings import SEVERITY_ORDER, Finding, Severity, count_by_severity
 from ducha.model.schema import CHECK_RESULTS_SHEET
 from ducha.sheets.outputplan import SEVERITY_STYLE, GeneratedSheet, Link, Mark, OutputPlan, Style, auto_row_heights
