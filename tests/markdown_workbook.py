@@ -1,14 +1,18 @@
 """Tests write workbooks inline as markdown tables; this turns them into real .xlsx files.
 
 Cell text conventions: empty -> blank cell; an integer or decimal -> a number (digit strings longer than
-15 characters stay text, as ID numbers must); 'x -> the text x; n:123 -> the number 123 (an ID number typed
-as a number); d:2019-11-05 -> a real date cell; b:TRUE -> a boolean.
+15 characters stay text, as ID numbers must); 'x -> the text x; a lone ' -> a cell holding one space (blank text);
+n:123 -> the number 123 (an ID number typed as a number); d:2019-11-05 -> a real date cell; b:TRUE -> a boolean.
+
+`assert_findings` checks the clean workbook of `valid_sheets()` changed by inline markdown tables (see
+`changed_workbook`) and asserts the codes found at each cell.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +31,8 @@ def cell_value(text: str) -> Any:
     text = text.strip()
     if text == "":
         return None
+    if text == "'":
+        return " "
     if text.startswith("'"):
         return text[1:]
     if text.startswith("n:"):
@@ -225,3 +231,83 @@ def add_village(sheets: dict[str, list[list[Any]]], township: str, village: str,
             if name == HOUSEHOLDS.name:
                 copy[id_column] = make_id(first_seed + n)
             sheets[name].append(copy)
+
+
+# --- a clean workbook changed by inline markdown tables, and the findings it must give -------------------------------
+
+ROW, COPY, ACTION, DELETE, LABEL = "行", "复制自", "操作", "删除", "项目"
+
+
+def _patch_table(sheets: dict[str, list[list[Any]]], sheet: str, table: list[list[Any]]) -> None:
+    """Rows named by Excel row number (行) get the table's columns; 复制自 copies a row first; 操作 删除 deletes."""
+    header, rows = [str(h).strip() for h in table[0]], sheets[sheet]
+    width = len(rows[0])
+    deleted = []
+    for values in table[1:]:
+        change = dict(zip(header, values, strict=True))
+        number = int(change.pop(ROW))
+        if change.pop(ACTION, None) == DELETE:
+            deleted.append(number)
+            continue
+        while len(rows) < number:
+            rows.append([None] * width)
+        source = change.pop(COPY, None)
+        if source is not None:
+            rows[number - 1] = list(rows[int(source) - 1])
+        for name, value in change.items():
+            rows[number - 1][column_of(sheets, sheet, name)] = value
+    for number in sorted(deleted, reverse=True):
+        del rows[number - 1]
+
+
+def _patch_form(sheets: dict[str, list[list[Any]]], sheet: str, table: list[list[Any]]) -> None:
+    """A form sheet's values (填写内容, column B) or sources (数据来源, column C) by label (项目); 操作 删除 removes
+    the label's row."""
+    header = [str(h).strip() for h in table[0]]
+    for values in table[1:]:
+        change = dict(zip(header, values, strict=True))
+        row = form_row(sheets, sheet, change.pop(LABEL))
+        if change.pop(ACTION, None) == DELETE:
+            del sheets[sheet][row]
+            continue
+        for name, value in change.items():
+            column = 1 if name == "填写内容" else 2
+            sheets[sheet][row][column] = value
+
+
+def changed_workbook(changes: dict[str, str], base: dict[str, list[list[Any]]] | None = None
+                     ) -> dict[str, list[list[Any]]]:
+    """The clean workbook of `valid_sheets()` (or `base`) with each sheet's markdown table applied: a table whose
+    first column is 行 changes those rows of a table sheet; one whose first column is 项目 changes a form sheet's
+    values by label; any other table is the whole sheet."""
+    sheets = base if base is not None else valid_sheets()
+    for sheet, text in changes.items():
+        table = parse_markdown(text)
+        first = str(table[0][0]).strip()
+        if first == ROW:
+            _patch_table(sheets, sheet, table)
+        elif first == LABEL:
+            _patch_form(sheets, sheet, table)
+        else:
+            sheets[sheet] = table
+    return sheets
+
+
+def findings_at(result: CheckResult) -> dict[str, list[str]]:
+    """'sheet!cell' -> the codes found there, in report order."""
+    at: dict[str, list[str]] = {}
+    for f in result.findings:
+        at.setdefault(f"{f.sheet}!{f.cell}", []).append(f.code)
+    return at
+
+
+def assert_findings(changes: dict[str, str], expected: dict[str, str | list[str]],
+                    base: dict[str, list[list[Any]]] | None = None) -> CheckResult:
+    """Check the clean workbook changed by `changes` (see `changed_workbook`) and assert it gives exactly the
+    `expected` codes at their cells ('sheet!A1' -> a code, or a list when one cell has several), in report order."""
+    with tempfile.TemporaryDirectory(prefix="ducha-check-") as folder:
+        result = check_sheets(Path(folder), changed_workbook(changes, base))
+    wanted = {cell: [codes] if isinstance(codes, str) else list(codes) for cell, codes in expected.items()}
+    assert findings_at(result) == wanted
+    assert list(findings_at(result)) == list(wanted), "the findings are reported in sheet, row, column order"
+    return result
