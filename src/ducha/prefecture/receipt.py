@@ -9,10 +9,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from openpyxl import Workbook
-
-from ducha.adapters.files import write_atomically
-from ducha.adapters.xlsx_writer import write_sheet
+from ducha.adapters.writer import write_generated_workbook
 from ducha.model.findings import Finding
 from ducha.sheets.check_sheet import FINDING_HEADERS
 from ducha.sheets.outputplan import SEVERITY_STYLE, GeneratedSheet, Style, auto_row_heights
@@ -21,12 +18,13 @@ if TYPE_CHECKING:
     from ducha.prefecture.intake import Outcome
 
 RECEIPT_SHEET = "回执"
+RECEIPT_TITLE = "精准扶贫专题督查工作簿回执"
 _UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
 
 
 def receipt_sheet(outcome: Outcome, findings: list[Finding] | None) -> GeneratedSheet:
     """The receipt: what was received and what became of it, then the problems found."""
-    rows: list[list[object]] = [["精准扶贫专题督查工作簿回执"], []]
+    rows: list[list[object]] = [[RECEIPT_TITLE], []]
     facts = [("文件", outcome.name), ("来源", outcome.source), ("处理结果", outcome.status_text),
              ("说明", outcome.reason or "—"), ("被督查县", outcome.county), ("督查月份", outcome.month),
              ("督查组", outcome.group), ("版本", outcome.version), ("总分", outcome.total),
@@ -63,7 +61,5 @@ def receipt_name(outcome: Outcome) -> str:
 
 
 def write_receipt(folder: Path, outcome: Outcome, findings: list[Finding] | None) -> Path:
-    wb = Workbook()
-    wb.remove(wb.active)
-    write_sheet(wb, receipt_sheet(outcome, findings))
-    return write_atomically(Path(folder) / receipt_name(outcome), wb.save)
+    return write_generated_workbook([receipt_sheet(outcome, findings)], Path(folder) / receipt_name(outcome),
+                                    title=RECEIPT_TITLE)

@@ -14,14 +14,10 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from zipfile import ZIP_DEFLATED, ZipFile, ZipInfo
 
-from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
-from openpyxl.writer.excel import ExcelWriter
 
-from ducha.adapters.files import write_atomically
-from ducha.adapters.xlsx_writer import AUTHOR, write_sheet
+from ducha.adapters.writer import write_generated_workbook
 from ducha.model.idnumber import mask
 from ducha.model.schema import NO, YES, Field, FieldType
 from ducha.prefecture.archive import CONFLICT, CURRENT, DUPLICATE, IGNORED, REJECTED, STATUS_NAMES, SUPERSEDED, Archive
@@ -563,42 +559,9 @@ def build_report(archive: Archive, month: str, counties: list[CountyInfo] | None
     ]
 
 
-class _StampedZip(ZipFile):
-    """A zip whose entries all carry one fixed time, so equal content gives equal bytes."""
-
-    stamp: tuple[int, int, int, int, int, int] = (1980, 1, 1, 0, 0, 0)
-
-    def write(self, filename: Any, arcname: Any = None, compress_type: Any = None, compresslevel: Any = None) -> None:
-        self.writestr(str(arcname or filename), Path(filename).read_bytes())
-
-    def writestr(self, zinfo_or_arcname: Any, data: Any, compress_type: Any = None, compresslevel: Any = None) -> None:
-        if not isinstance(zinfo_or_arcname, ZipInfo):
-            zinfo_or_arcname = ZipInfo(zinfo_or_arcname, date_time=self.stamp)
-            zinfo_or_arcname.compress_type = ZIP_DEFLATED
-            zinfo_or_arcname.external_attr = 0o600 << 16
-        super().writestr(zinfo_or_arcname, data, compress_type, compresslevel)
-
-
-def _save(wb: Workbook, path: Path, stamp: dt.datetime) -> None:
-    archive = _StampedZip(path, "w", ZIP_DEFLATED, allowZip64=True)
-    archive.stamp = stamp.timetuple()[:6]
-    ExcelWriter(wb, archive).save()  # unlike openpyxl's save_workbook, keeps the fixed `modified`
-
-
 def write_report(archive: Archive, month: str, out: Path, counties: list[CountyInfo] | None = None, *,
                  low_total: float = LOW_TOTAL) -> Path:
     """Write the consolidated workbook to `out` atomically; identical archive content gives identical bytes."""
     sheets = build_report(archive, month, counties, low_total=low_total)
-    wb = Workbook()
-    wb.remove(wb.active)
-    for spec in sheets:
-        write_sheet(wb, spec)
-    wb.active = 0
-    for index, ws in enumerate(wb.worksheets):
-        ws.sheet_view.tabSelected = index == 0
-    stamp = dt.datetime(int(month[:4]), int(month[5:]), 1)
-    props = wb.properties
-    props.creator = props.lastModifiedBy = AUTHOR
-    props.title = f"精准扶贫专题督查汇总（{_month_text(month)}）"
-    props.created = props.modified = stamp
-    return write_atomically(Path(out), lambda tmp: _save(wb, tmp, stamp))
+    return write_generated_workbook(sheets, Path(out), title=f"精准扶贫专题督查汇总（{_month_text(month)}）",
+                                    stamp=dt.datetime(int(month[:4]), int(month[5:]), 1))

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 from openpyxl import Workbook
 
+from ducha.adapters.writer import save_workbook
 from ducha.checks import rules as checks
 from ducha.model.findings import Code, Finding, Severity, make_finding
 from ducha.model.schema import (
@@ -476,7 +477,7 @@ def build_roster_template() -> Workbook:
 
 def write_roster_template(path: Path) -> Path:
     """Write the blank roster workbook to `path` (atomically, deterministic bytes) and return the path."""
-    return template.save_workbook(build_roster_template(), path)
+    return save_workbook(build_roster_template(), path)
 
 
 if __name__ == "__main__":

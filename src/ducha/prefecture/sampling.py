@@ -26,6 +26,7 @@ from typing import Any
 from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 
+from ducha.adapters.writer import save_workbook
 from ducha.model import schema
 from ducha.model.schema import HOUSEHOLD_EXITED, HOUSEHOLD_ORDINARY, HOUSEHOLD_TYPES, INTERVIEW_KINDS, NO, YES, Sheet
 from ducha.prefecture.archive import Archive, now_text
@@ -35,7 +36,6 @@ from ducha.sheets.template import (
     TABLE_FIRST_DATA_ROW,
     build_template,
     form_row,
-    save_workbook,
     table_column,
 )
 

@@ -36,12 +36,16 @@ from ducha.sheets.outputplan import (
     SEVERITY_STYLE,
     BarChart,
     Conditional,
+    Formula,
     GeneratedSheet,
     Link,
     Mark,
     OutputPlan,
     Style,
     auto_row_heights,
+    formula_text,
+    formula_values,
+    sheet_ref,
 )
 
 EVIDENCE_HEADERS = {ROW: "农户调查行号", "township": "乡镇", "village": "村", "household_type": "户类型",
@@ -76,7 +80,6 @@ class _Sheet:
         self.styles: list[tuple[str, Style]] = []
         self.links: list[Link] = []
         self.merges: list[str] = []
-        self.expected: dict[tuple[str, str], ScalarValue] = {}
         self.chart: BarChart | None = None
 
     def add(self, values: list[Any], style: Style | None = None) -> int:
@@ -90,9 +93,6 @@ class _Sheet:
         row = self.add([title], Style.HEADER)
         self.merges.append(f"A{row}:{get_column_letter(self.width)}{row}")
         return row
-
-    def expect(self, cell: str, value: ScalarValue) -> None:
-        self.expected[(self.name, cell)] = value
 
     def build(self, widths: list[float], **kw: Any) -> GeneratedSheet:
         charts = [self.chart] if self.chart else []
@@ -131,7 +131,7 @@ def _judgment_notes(j: HouseholdJudgment) -> tuple[str, str]:
 
 
 def _range(sheet: str, column: str, rows: int) -> str:
-    return f"'{sheet}'!${column}$2:${column}${max(2, rows + 1)}"
+    return f"{sheet_ref(sheet)}!${column}$2:${column}${max(2, rows + 1)}"
 
 
 def _sample_formulas(spec: SampleSpec, counts: dict[str, int], row: int) -> tuple[str, str, str]:
@@ -142,8 +142,9 @@ def _sample_formulas(spec: SampleSpec, counts: dict[str, int], row: int) -> tupl
     sizes = _range(sheet, letters["household_size"], counts[spec.table]) if spec.people else ""
 
     def term(v: str) -> str:
-        return f'SUMIF({values},"{v}",{sizes})' if spec.people else f'COUNTIF({values},"{v}")'
-    return f"={term(spec.hit)}", f"={term(spec.hit)}+{term(spec.miss)}", f'=IF(D{row}=0,"{NO_SAMPLE}",C{row}/D{row})'
+        return f"SUMIF({values},{formula_text(v)},{sizes})" if spec.people else f"COUNTIF({values},{formula_text(v)})"
+    value = f"IF(D{row}=0,{formula_text(NO_SAMPLE)},C{row}/D{row})"
+    return term(spec.hit), f"{term(spec.hit)}+{term(spec.miss)}", value
 
 
 def _county_formulas(spec: CountySpec, data: InspectionData, row: int) -> tuple[Any, Any, str] | None:
@@ -151,14 +152,15 @@ def _county_formulas(spec: CountySpec, data: InspectionData, row: int) -> tuple[
     cells = {k: data.county.cells.get(k) for k in (spec.a, spec.b) if k}
     if not all(cells.values()):
         return None
-    a, b = (f"'{sheet}'!{cells[k]}" if k else "" for k in (spec.a, spec.b))
+    a, b = (f"{sheet_ref(sheet)}!{cells[k]}" if k else "" for k in (spec.a, spec.b))
 
     def guard(*refs: str, then: str) -> str:
-        return f'=IF(AND({",".join(f"ISNUMBER({r})" for r in refs)}),{then},"{NO_DATA}")'
+        return f'IF(AND({",".join(f"ISNUMBER({r})" for r in refs)}),{then},{formula_text(NO_DATA)})'
     numerator = {"growth": guard(a, b, then=f"{a}-{b}"),
                  "decline": guard(a, b, then=f"{b}-{a}")}.get(spec.op, guard(a, then=a))
     denominator = 100 if spec.op == "points" else guard(b, then=b)
-    value = f'=IF(AND(ISNUMBER(C{row}),ISNUMBER(D{row})),IF(D{row}=0,"{NO_SAMPLE}",C{row}/D{row}),"{NO_DATA}")'
+    value = (f"IF(AND(ISNUMBER(C{row}),ISNUMBER(D{row})),IF(D{row}=0,{formula_text(NO_SAMPLE)},C{row}/D{row}),"
+             f"{formula_text(NO_DATA)})")
     return numerator, denominator, value
 
 
@@ -174,13 +176,11 @@ def _indicator_row(sheet: _Sheet, ind: Indicator, data: InspectionData, counts: 
     if ind.threshold is not None:
         sign, test = ("≥", "<") if ind.direction == "at_least" else ("≤", ">")
         threshold = f"{sign} {percent(ind.threshold)}"
-        flag = f'=IF(ISNUMBER(E{row}),IF(E{row}{test}{ind.threshold!r},"红旗",""),"")'
-        sheet.expect(f"H{row}", "红旗" if ind.red_flag else "")
-    cells = list(formulas) if formulas else shown
+        flag = Formula(f'IF(ISNUMBER(E{row}),IF(E{row}{test}{ind.threshold!r},"红旗",""),"")',
+                       "红旗" if ind.red_flag else "")
+    cells = ([Formula(f, value) if isinstance(f, str) else f for f, value in zip(formulas, shown, strict=True)]
+             if formulas else shown)
     sheet.add([ind.item, ind.name, *cells, ind.formula_zh, threshold, flag])
-    for column, formula, value in zip("CDE", cells, shown, strict=True):
-        if isinstance(formula, str) and formula.startswith("="):
-            sheet.expect(f"{column}{row}", value)
     sheet.styles.extend([(f"A{row}:H{row}", Style.NOTE), (f"E{row}", Style.PERCENT)])
     if ind.red_flag:
         sheet.styles.append((f"E{row}", Style.BAD))
@@ -206,9 +206,8 @@ def _heading(s: _Sheet, card: ScoreCard) -> None:
     last = SUMMARY_FIRST_ROW + len(card.items) - 1
     s.add(["精准扶贫专题督查评分表"], Style.TITLE)
     s.add(["被督查县", card.county, "督查月份", card.month, "本月重点督查内容", f"{n_item.key} {n_item.name}"])
-    s.add(["总分", f"=SUM(D{SUMMARY_FIRST_ROW}:D{last})", "满分", card.max_total, "评分细则",
+    s.add(["总分", Formula(f"SUM(D{SUMMARY_FIRST_ROW}:D{last})", card.total), "满分", card.max_total, "评分细则",
            f"{card.rubric_name}（版本 {card.rubric_version}）"])
-    s.expect("B3", card.total)
     s.add(["红旗", "、".join(f.name for f in card.red_flags) or "无"])
     s.merges.extend(["A1:H1", "F2:H2", "F3:H3", "B4:H4"])
     s.styles.extend([("A2:A4", Style.HEADER), ("C2:C3", Style.HEADER), ("E2:E3", Style.HEADER),
@@ -222,8 +221,8 @@ def _summary(s: _Sheet, card: ScoreCard) -> None:
     s.add(["项目", "名称", "满分", "得分", "扣分"], Style.HEADER)
     for item in card.items:
         row = len(s.rows) + 1
-        s.add([item.key, item.name, item.max_points, item.points, f"=C{row}-D{row}"])
-        s.expect(f"E{row}", item.max_points - item.points)
+        short = Formula(f"C{row}-D{row}", item.max_points - item.points)
+        s.add([item.key, item.name, item.max_points, item.points, short])
         s.styles.append((f"D{row}", Style.GOOD if item.points >= item.max_points else Style.BAD))
     first, last = SUMMARY_FIRST_ROW, len(s.rows)
     s.styles.append((f"C{first}:E{last}", Style.NUMBER))
@@ -342,7 +341,8 @@ def build_score_output(data: InspectionData, judgments: list[HouseholdJudgment],
         sheet.row_heights = auto_row_heights(sheet)
         if sheet.name in (EVIDENCE_SHEET, VILLAGE_EVIDENCE_SHEET):
             sheet.print_title_rows = "1:1"
-    return ScoreOutput(plan=plan, card=card, flags=flags, expected=builder.expected, indicators=indicators)
+    expected = {(sheet.name, cell): value for sheet in plan.sheets for cell, value in formula_values(sheet).items()}
+    return ScoreOutput(plan=plan, card=card, flags=flags, expected=expected, indicators=indicators)
 
 
 @dataclass
