@@ -69,6 +69,13 @@ def _write_rows(ws: Worksheet, rows: list[list[object]]) -> None:
                 ws.cell(number, column).data_type = "s"
 
 
+def put_value(ws: Worksheet, row: int, column: int, value: object) -> None:
+    """Write one value into a cell: a composed `Formula` as a formula, any `str` as text whatever it starts with."""
+    cell = ws.cell(row, column, _cell_value(value))
+    if isinstance(value, str) and value.startswith("="):
+        cell.data_type = "s"
+
+
 def _fill(rgb: str) -> PatternFill:
     return PatternFill(fill_type="solid", start_color=rgb, end_color=rgb)
 

@@ -363,7 +363,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
         try:
             drawn, out = sample_command(
                 roster, args.month, Path(args.out) if args.out else None, county_code=args.county, seed=args.seed,
-                archive=archive, villages_per_township=args.villages,
+                archive=archive, villages_per_township=args.villages, full_ids=args.full_ids,
                 revisit_entries=lambda code: ledger.open_entries(archive, code, before=args.month))
         except UnreadableWorkbook as exc:
             raise UserError(f"无法读取农户名册「{roster.name}」：{exc}。") from None
@@ -522,6 +522,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--county", help="县级区划代码（不给则在有脱贫任务的县中随机抽取）")
     p.add_argument("--seed", type=int, help="随机种子（不给则随机产生并记录；复核时给出原种子）")
     p.add_argument("--villages", type=int, default=1, help="每个乡镇抽取的村数（默认 1）")
+    p.add_argument("--full-ids", action="store_true",
+                   help="写入完整的身份证号和电话（实地督查要据此找到农户、电话抽查帮扶干部时才用）；"
+                        "默认脱敏：身份证号只留前 6 位和后 4 位，电话只留前 3 位和后 4 位")
     p.add_argument("--archive", help="档案文件夹（记录抽样，读取未结台账）")
     p.add_argument("--out", help="输出路径")
     p.set_defaults(func=cmd_sample)

@@ -31,6 +31,7 @@ from typing import Any
 from openpyxl.utils import get_column_letter
 
 from ducha.adapters.writer import write_generated_workbook
+from ducha.model.privacy import mask_id
 from ducha.model.schema import REVISIT, REVISIT_DONE, REVISIT_NOT_DONE, SHEETS_BY_KEY
 from ducha.prefecture.archive import CURRENT, Archive, now_text
 from ducha.reading.normalize import fold_header, is_empty
@@ -340,6 +341,8 @@ def _cell(entry: dict[str, Any], key: str) -> Any:
         return ORIGIN_NAMES.get(entry["origin"], entry["origin"])
     if key == "exported":
         return entry["status"]
+    if key == "masked_id":
+        return mask_id(entry[key]) if entry[key] else None
     return entry.get(key)
 
 

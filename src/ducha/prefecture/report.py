@@ -18,7 +18,7 @@ from typing import Any
 from openpyxl.utils import get_column_letter
 
 from ducha.adapters.writer import write_generated_workbook
-from ducha.model.idnumber import mask
+from ducha.model.privacy import mask_id
 from ducha.model.schema import NO, YES, Field, FieldType
 from ducha.prefecture.archive import CONFLICT, CURRENT, DUPLICATE, IGNORED, REJECTED, STATUS_NAMES, SUPERSEDED, Archive
 from ducha.reading.normalize import convert, fold_header, is_empty
@@ -351,11 +351,6 @@ def _problems(flag: dict[str, Any]) -> list[str]:
     return list(dict.fromkeys(p.strip() for p in re.split("[；;]", flag["problem"] or "") if p.strip()))
 
 
-def _masked(value: str | None) -> str:
-    """Stored IDs are masked already; anything that still looks whole is masked here."""
-    return value if not value or "*" in value else mask(value)
-
-
 def _source_text(flag: dict[str, Any]) -> str:
     sheet = FLAG_SOURCES.get(flag["sheet"] or "", flag["sheet"] or "")
     where = f"第 {flag['row']} 行" if flag["row"] else flag["cell"] or ""
@@ -390,7 +385,7 @@ def _follow_up_sheet(month: str, current: list[_Entry]) -> GeneratedSheet:
     for e in entries:
         for f in e.flags:
             row = s.add([e.name, e.sub["county_code"], f["level"], f["severity"], f["township"], f["village"],
-                         f["household"], _masked(f["masked_id"]), f["problem"], f["reasons"], f["action"],
+                         f["household"], mask_id(f["masked_id"]), f["problem"], f["reasons"], f["action"],
                          _source_text(f)])
             s.styles.append((f"A{row}:L{row}", Style.NOTE))
             if f["severity"] in SEVERITY_STYLES:

@@ -12,9 +12,10 @@ from typing import Any
 
 from openpyxl.utils import get_column_letter
 
+from ducha.model.privacy import mask_id
 from ducha.model.records import ROW, InspectionData
 from ducha.model.schema import EVIDENCE_SHEET, FOLLOW_UP_SHEET, SCORE_SHEET, SHEETS_BY_KEY, VILLAGE_EVIDENCE_SHEET
-from ducha.scoring.followup import Flag, build_flags, mask_id
+from ducha.scoring.followup import Flag, build_flags
 from ducha.scoring.indicators import (
     HOUSEHOLD_COLUMNS,
     NO_DATA,
