@@ -21,9 +21,10 @@ class Audience(StrEnum):
     FIELD_WORK = "field-work"  # a sample exported with --full-ids, for visiting households and calling helpers
 
 
-# Runs of digits that are personal numbers in free text: ID numbers (12 or more characters, the last maybe X),
-# mobile numbers (10 or 11 digits starting with 1) and fixed lines with their area code (0xx-xxxxxxx).
-_ID_RUN = re.compile(r"(?<![0-9A-Za-z])\d{11,}[0-9Xx](?![0-9A-Za-z])")
+# Runs of digits that are personal numbers in free text: ID numbers (14 to 19 characters, the last maybe X: whole,
+# old 15-digit or mistyped ones; 12-digit village codes are not personal), mobile numbers (10 or 11 digits starting
+# with 1) and fixed lines with their area code (0xx-xxxxxxx).
+_ID_RUN = re.compile(r"(?<![0-9A-Za-z])\d{13,18}[0-9Xx](?![0-9A-Za-z])")
 _PHONE_RUN = re.compile(r"(?<![0-9A-Za-z])(?:1\d{9,10}|0\d{2,3}-?\d{7,8})(?![0-9A-Za-z])")
 
 

@@ -29,7 +29,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from ducha.adapters.writer import save_workbook
 from ducha.adapters.xlsx_writer import put_value
 from ducha.model import schema
-from ducha.model.privacy import Audience, mask_id, mask_phone
+from ducha.model.privacy import Audience, mask_id, mask_phone, redact
 from ducha.model.schema import HOUSEHOLD_EXITED, HOUSEHOLD_ORDINARY, HOUSEHOLD_TYPES, INTERVIEW_KINDS, NO, YES, Sheet
 from ducha.prefecture.archive import Archive, now_text
 from ducha.prefecture.roster import CADRE, HELPER, HOUSEHOLD_HELPER_POSITION, Household, Person, Roster, read_roster
@@ -313,7 +313,8 @@ def write_sample_workbook(d: Draw, out: Path, *, drawn_by: str, drawn_at: str,
 
 def record_draw(archive: Archive, d: Draw, drawn_by: str | None, drawn_at: str,
                 roster_file_sha256: str | None = None) -> int:
-    """Insert the draw into the archive's `draws` table (one transaction); returns its id."""
+    """Insert the draw into the archive's `draws` table (one transaction); returns its id. ID and phone numbers are
+    stored masked: the roster's hash and the seed repeat the draw."""
     parameters = {**d.parameters, "roster_file_sha256": roster_file_sha256}
     with archive.transaction() as db:
         cursor = db.execute(
@@ -321,7 +322,7 @@ def record_draw(archive: Archive, d: Draw, drawn_by: str | None, drawn_at: str,
             " sample) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (d.month, d.county, d.county_code, d.seed, d.roster_sha256, drawn_at, drawn_by,
              json.dumps(parameters, ensure_ascii=False, sort_keys=True),
-             json.dumps(d.sample(), ensure_ascii=False, sort_keys=True)))
+             redact(json.dumps(d.sample(), ensure_ascii=False, sort_keys=True))))
         return int(cursor.lastrowid or 0)
 
 
