@@ -273,7 +273,7 @@ def build_sample_workbook(d: Draw, *, drawn_by: str, drawn_at: str,
     wb = build_template()
     basic = wb[schema.BASIC.name]
     for key, value in (("month", d.month), ("county", d.county), ("county_code", d.county_code), ("mode", MODE)):
-        basic.cell(form_row(schema.BASIC, key), FORM_VALUE_COLUMN, value)
+        put_value(basic, form_row(schema.BASIC, key), FORM_VALUE_COLUMN, value)
     sampling = [{
         "township": v.township, "township_has_task": YES, "village": v.village,
         "village_is_poor": None if v.is_poor is None else (YES if v.is_poor else NO), "village_code": v.code,
@@ -283,7 +283,7 @@ def build_sample_workbook(d: Draw, *, drawn_by: str, drawn_at: str,
     _write_rows(ws, schema.SAMPLING, sampling)
     for offset, (label, value) in enumerate(draw_record_rows(d, drawn_by, drawn_at)):
         ws.cell(RECORD_FIRST_ROW + offset, RECORD_LABEL_COLUMN, label).font = Font(bold=True)
-        ws.cell(RECORD_FIRST_ROW + offset, RECORD_LABEL_COLUMN + 1, value)
+        put_value(ws, RECORD_FIRST_ROW + offset, RECORD_LABEL_COLUMN + 1, value)
     ws.column_dimensions[ws.cell(1, RECORD_LABEL_COLUMN).column_letter].width = 18
     ws.column_dimensions[ws.cell(1, RECORD_LABEL_COLUMN + 1).column_letter].width = 70
     _write_rows(wb[schema.HOUSEHOLDS.name], schema.HOUSEHOLDS,
