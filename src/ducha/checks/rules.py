@@ -64,13 +64,7 @@ class Collector:
 
     def at(self, code: Code, table: ParsedTable, key: str, i: int, **kwargs: Any) -> None:
         """A finding at record i, field `key`, of a table sheet."""
-        row = table.rows[i]
-        letter = table.letter(key) or "A"
-        column = table.columns.get(key, 0) + 1
-        f = table.sheet.field(key)
-        kwargs.setdefault("value", table.values[key][i])
-        self.add(code, sheet=table.sheet_name, cell=f"{letter}{row}", row=row, column=column, field=f.header,
-                 **kwargs)
+        self.findings.append(table.finding(code, key, i, **kwargs))
 
 
 def check_workbook(parsed: ParsedWorkbook) -> list[Finding]:

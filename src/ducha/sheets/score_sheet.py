@@ -48,6 +48,7 @@ from ducha.sheets.outputplan import (
     formula_values,
     sheet_ref,
 )
+from ducha.sheets.toolkit import SheetBuilder
 
 EVIDENCE_HEADERS = {ROW: "农户调查行号", "township": "乡镇", "village": "村", "household_type": "户类型",
                     "head_name": "户主姓名", "id_number": "身份证号（脱敏）", "household_size": "家庭人口",
@@ -72,55 +73,26 @@ def _sheet_name(data: InspectionData, key: str) -> str:
     return data.sheet_names.get(key) or SHEETS_BY_KEY[key].name
 
 
-class _Sheet:
-    """Rows being built, with their styles, merges, links and expected formula values."""
-
-    def __init__(self, name: str, width: int) -> None:
-        self.name, self.width = name, width
-        self.rows: list[list[Any]] = []
-        self.styles: list[tuple[str, Style]] = []
-        self.links: list[Link] = []
-        self.merges: list[str] = []
-        self.chart: BarChart | None = None
-
-    def add(self, values: list[Any], style: Style | None = None) -> int:
-        self.rows.append(list(values))
-        row = len(self.rows)
-        if style:
-            self.styles.append((f"A{row}:{get_column_letter(self.width)}{row}", style))
-        return row
-
-    def section(self, title: str) -> int:
-        row = self.add([title], Style.HEADER)
-        self.merges.append(f"A{row}:{get_column_letter(self.width)}{row}")
-        return row
-
-    def build(self, widths: list[float], **kw: Any) -> GeneratedSheet:
-        charts = [self.chart] if self.chart else []
-        return GeneratedSheet(name=self.name, rows=self.rows, column_widths=widths, styles=self.styles,
-                              links=self.links, merges=self.merges, charts=charts, **kw)
-
-
 def _evidence_sheets(data: InspectionData, judgments: list[HouseholdJudgment]) -> tuple[GeneratedSheet, ...]:
     """「判定明细」 (one row per household) and 「村级明细」 (one row per village), linked to their source rows."""
     households = household_evidence(data, judgments)
     notes = {j.row: _judgment_notes(j) for j in judgments}
-    hh = _Sheet(EVIDENCE_SHEET, len(EVIDENCE_HEADERS))
+    hh_widths = [10, 10, 10, 14, 10, 21, 8] + [10] * (len(HOUSEHOLD_COLUMNS)) + [30, 60]
+    vg_widths = [10, 10, 10] + [12] * len(VILLAGE_COLUMNS)
+    hh = SheetBuilder(EVIDENCE_SHEET, hh_widths, full_width=True)
     hh.add(list(EVIDENCE_HEADERS.values()), Style.HEADER)
     for rec in households.to_dict("records"):
         verdicts, reasons = notes[rec[ROW]]
         rec.update(id_number=mask_id(rec["id_number"]), verdicts=verdicts, reasons=reasons)
         row = hh.add([rec[k] for k in EVIDENCE_HEADERS])
         hh.links.append(Link(f"A{row}", _sheet_name(data, "households"), f"A{rec[ROW]}"))
-    vg = _Sheet(VILLAGE_EVIDENCE_SHEET, len(VILLAGE_HEADERS))
+    vg = SheetBuilder(VILLAGE_EVIDENCE_SHEET, vg_widths, full_width=True)
     vg.add(list(VILLAGE_HEADERS.values()), Style.HEADER)
     for rec in village_evidence(data).to_dict("records"):
         row = vg.add([rec[k] for k in VILLAGE_HEADERS])
         vg.links.append(Link(f"A{row}", _sheet_name(data, "villages"), f"A{rec[ROW]}"))
-    hh_widths = [10, 10, 10, 14, 10, 21, 8] + [10] * (len(HOUSEHOLD_COLUMNS)) + [30, 60]
-    vg_widths = [10, 10, 10] + [12] * len(VILLAGE_COLUMNS)
-    return tuple(sheet.build(widths, freeze="A2", auto_filter=f"A1:{get_column_letter(sheet.width)}{len(sheet.rows)}",
-                             tab_color="808080") for sheet, widths in ((hh, hh_widths), (vg, vg_widths)))
+    return tuple(sheet.build(freeze="A2", auto_filter=f"A1:{sheet.last}{len(sheet.rows)}",
+                             tab_color="808080") for sheet in (hh, vg))
 
 
 def _judgment_notes(j: HouseholdJudgment) -> tuple[str, str]:
@@ -165,7 +137,7 @@ def _county_formulas(spec: CountySpec, data: InspectionData, row: int) -> tuple[
     return numerator, denominator, value
 
 
-def _indicator_row(sheet: _Sheet, ind: Indicator, data: InspectionData, counts: dict[str, int]) -> int:
+def _indicator_row(sheet: SheetBuilder, ind: Indicator, data: InspectionData, counts: dict[str, int]) -> int:
     row = len(sheet.rows) + 1
     spec = SPECS[ind.key]
     formulas = (_sample_formulas(spec, counts, row) if isinstance(spec, SampleSpec)
@@ -188,7 +160,7 @@ def _indicator_row(sheet: _Sheet, ind: Indicator, data: InspectionData, counts: 
     return row
 
 
-def _evidence_link(sheet: _Sheet, row: int, evidence: tuple, data: InspectionData) -> str:
+def _evidence_link(sheet: SheetBuilder, row: int, evidence: tuple, data: InspectionData) -> str:
     if not evidence:
         return ""
     first = evidence[0]
@@ -201,7 +173,7 @@ def _evidence_link(sheet: _Sheet, row: int, evidence: tuple, data: InspectionDat
 SUMMARY_FIRST_ROW = 8  # the first item's row in section 一
 
 
-def _heading(s: _Sheet, card: ScoreCard) -> None:
+def _heading(s: SheetBuilder, card: ScoreCard) -> None:
     """Rows 1-4: title, county / month / N item, total / rubric, red flags."""
     n_item = card.items[-1]
     last = SUMMARY_FIRST_ROW + len(card.items) - 1
@@ -216,9 +188,9 @@ def _heading(s: _Sheet, card: ScoreCard) -> None:
     s.add([])
 
 
-def _summary(s: _Sheet, card: ScoreCard) -> None:
+def _summary(s: SheetBuilder, card: ScoreCard) -> None:
     """Section 一: points per item against the maximum, and the bar chart of them."""
-    s.section("一、各项得分")
+    s.banner("一、各项得分", Style.HEADER)
     s.add(["项目", "名称", "满分", "得分", "扣分"], Style.HEADER)
     for item in card.items:
         row = len(s.rows) + 1
@@ -227,15 +199,15 @@ def _summary(s: _Sheet, card: ScoreCard) -> None:
         s.styles.append((f"D{row}", Style.GOOD if item.points >= item.max_points else Style.BAD))
     first, last = SUMMARY_FIRST_ROW, len(s.rows)
     s.styles.append((f"C{first}:E{last}", Style.NUMBER))
-    s.chart = BarChart(title="各项得分与满分", categories=f"B{first}:B{last}",
+    s.charts = [BarChart(title="各项得分与满分", categories=f"B{first}:B{last}",
                        series=((f"D{first - 1}", f"D{first}:D{last}"), (f"C{first - 1}", f"C{first}:C{last}")),
-                       anchor="J2", y_title="分", x_title="项目")
+                       anchor="J2", y_title="分", x_title="项目")]
     s.add([])
 
 
-def _deductions(s: _Sheet, card: ScoreCard, inds: dict[str, Indicator], data: InspectionData) -> None:
+def _deductions(s: SheetBuilder, card: ScoreCard, inds: dict[str, Indicator], data: InspectionData) -> None:
     """Section 三: every deduction with its rule, points, evidence link and reason."""
-    s.section("三、扣分明细")
+    s.banner("三、扣分明细", Style.HEADER)
     s.add(["项目", "规则", "扣分", "证据", "指标数值", "扣分原因"], Style.HEADER)
     deductions = [d for item in card.items for d in item.deductions]
     for d in deductions:
@@ -249,9 +221,9 @@ def _deductions(s: _Sheet, card: ScoreCard, inds: dict[str, Indicator], data: In
     s.add([])
 
 
-def _red_flags(s: _Sheet, card: ScoreCard, rows: dict[str, int]) -> None:
+def _red_flags(s: SheetBuilder, card: ScoreCard, rows: dict[str, int]) -> None:
     """Section 四: the red flags, each linked to its indicator row."""
-    s.section("四、红旗指标（国家标准：错退率 ≤ 2%，漏评率 ≤ 2%，群众认可度 ≥ 90%）")
+    s.banner("四、红旗指标（国家标准：错退率 ≤ 2%，漏评率 ≤ 2%，群众认可度 ≥ 90%）", Style.HEADER)
     s.add(["项目", "指标", "数值", "后果", "", "说明"], Style.HEADER)
     for f in card.red_flags:
         row = s.add([SPECS[f.indicator].item, f.name, f.value_text, EFFECT_NAMES[f.effect], None, f.reason], Style.BAD)
@@ -261,22 +233,23 @@ def _red_flags(s: _Sheet, card: ScoreCard, rows: dict[str, int]) -> None:
         s.add(["", "无"])
 
 
-def _score_sheet(data: InspectionData, indicators: list[Indicator], card: ScoreCard) -> tuple[_Sheet, dict[str, int]]:
+def _score_sheet(data: InspectionData, indicators: list[Indicator],
+                 card: ScoreCard) -> tuple[SheetBuilder, dict[str, int]]:
     """The 「评分」 sheet, and the row of each indicator on it."""
-    s = _Sheet(SCORE_SHEET, len(SCORE_WIDTHS))
+    s = SheetBuilder(SCORE_SHEET, SCORE_WIDTHS, full_width=True)
     inds = {ind.key: ind for ind in indicators}
     counts = {"households": len(data.households), "villages": len(data.villages)}
     _heading(s, card)
     _summary(s, card)
-    s.section("二、指标（分子、分母、数值为实时公式，点击单元格可查看算法；分母为 0 显示“无样本”）")
+    s.banner("二、指标（分子、分母、数值为实时公式，点击单元格可查看算法；分母为 0 显示“无样本”）", Style.HEADER)
     s.add(["项目", "指标", "分子", "分母", "数值", "计算公式", "阈值", "红旗"], Style.HEADER)
     rows = {key: _indicator_row(s, inds[key], data, counts) for item in card.items for key in item.indicators
             if key in inds}
     s.add([])
     _deductions(s, card, inds, data)
     _red_flags(s, card, rows)
-    if s.chart:  # below everything, so that the sheet prints on A4 at a readable scale
-        s.chart = replace(s.chart, anchor=f"B{len(s.rows) + 2}")
+    # the chart below everything, so that the sheet prints on A4 at a readable scale
+    s.charts = [replace(chart, anchor=f"B{len(s.rows) + 2}") for chart in s.charts]
     return s, rows
 
 
@@ -293,7 +266,8 @@ def _follow_up_sheet(data: InspectionData, flags: list[Flag], score_rows: dict[s
                      card: ScoreCard) -> GeneratedSheet:
     headers = ["序号", "级别", "严重程度", "乡镇", "村", "户主", "身份证号", "问题", "原因代码", "原因说明", "建议措施",
                "来源"]
-    s = _Sheet(FOLLOW_UP_SHEET, len(headers))
+    widths = [5, 5, 7, 9, 9, 8, 20, 18, 14, 40, 30, 16]
+    s = SheetBuilder(FOLLOW_UP_SHEET, widths, full_width=True)
     s.add([f"跟进清单：{card.county or ''} {card.month or ''}，共 {len(flags)} 条"], Style.TITLE)
     s.merges.append(f"A1:{get_column_letter(len(headers))}1")
     s.add(headers, Style.HEADER)
@@ -305,8 +279,7 @@ def _follow_up_sheet(data: InspectionData, flags: list[Flag], score_rows: dict[s
         s.styles.extend([(f"A{row}:L{row}", Style.NOTE), (f"C{row}", SEVERITY_STYLE[f.severity])])
         if target:
             s.links.append(Link(f"L{row}", sheet, target))
-    widths = [5, 5, 7, 9, 9, 8, 20, 18, 14, 40, 30, 16]
-    return s.build(widths, freeze="A3", auto_filter=f"A2:L{len(s.rows)}", position=1)
+    return s.build(freeze="A3", auto_filter=f"A2:L{len(s.rows)}", position=1)
 
 
 def _marks(data: InspectionData, flags: list[Flag]) -> list[Mark]:
@@ -330,7 +303,7 @@ def build_score_output(data: InspectionData, judgments: list[HouseholdJudgment],
                        card: ScoreCard, flags: list[Flag]) -> ScoreOutput:
     """The generated sheets, marks, expected formula values and conditional colours of one score run."""
     builder, score_rows = _score_sheet(data, indicators, card)
-    score = builder.build(SCORE_WIDTHS, freeze="A5", position=0)
+    score = builder.build(freeze="A5", position=0)
     follow_up = _follow_up_sheet(data, flags, score_rows, card)
     plan = OutputPlan(sheets=[score, follow_up, *_evidence_sheets(data, judgments)], marks=_marks(data, flags))
     first, last = SUMMARY_FIRST_ROW, SUMMARY_FIRST_ROW + len(card.items) - 1
