@@ -12,13 +12,14 @@ from openpyxl.utils import column_index_from_string
 from openpyxl.utils.cell import coordinate_from_string
 from python_calamine import CalamineWorkbook
 
+from ducha.adapters.writer import workbook_bytes
 from ducha.app.demo import DEMO_PROBLEMS, build_demo_workbook, write_demo_workbook
 from ducha.checks.registry import run_checks
 from ducha.model import schema
 from ducha.model.findings import Code
 from ducha.model.schema import HOUSEHOLD_EXITED, HOUSEHOLD_ORDINARY, HOUSEHOLD_POOR, HOUSEHOLD_TYPES, Field, Sheet
 from ducha.reading.workbook import read_workbook
-from ducha.sheets.template import FORM_FIRST_ROW, FORM_SOURCE_COLUMN, FORM_VALUE_COLUMN, workbook_bytes
+from ducha.sheets.template import FORM_FIRST_ROW, FORM_SOURCE_COLUMN, FORM_VALUE_COLUMN
 from libreoffice import convert
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)

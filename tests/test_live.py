@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ducha.adapters import live
 from hypothesis import given
 from hypothesis import strategies as st
 
 from ducha import __version__
+from ducha.adapters import live
 from ducha.adapters.live import (
     LONG_RUN,
     NOTE_LIMIT,

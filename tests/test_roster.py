@@ -6,6 +6,7 @@ from pathlib import Path
 
 import openpyxl
 
+from ducha.adapters.writer import workbook_bytes
 from ducha.app.demo import write_demo_roster
 from ducha.prefecture.roster import (
     REPOSITORY_ROSTER_TEMPLATE,
@@ -14,7 +15,6 @@ from ducha.prefecture.roster import (
     read_roster,
     write_roster_template,
 )
-from ducha.sheets.template import workbook_bytes
 from markdown_workbook import make_id, write_workbook
 
 TOWNSHIPS = """

@@ -195,7 +195,7 @@ def test_sample_workbook_is_prefilled_and_documents_the_draw(demo_roster: Roster
     revisit = [{"entry_id": "2019-10-001", "township": "高桥镇", "village": "新寨村", "household": "张三",
                 "problem": "住房安全未保障", "requirement": "年底前完成危房改造", "deadline": "2019-12-31"}]
     out = write_sample_workbook(d, tmp_path / "w.xlsx", drawn_by="州督查办 李明", drawn_at="2019-10-28T09:00:00+08:00",
-                                revisit_entries=revisit)
+                                revisit_entries=revisit, full_ids=True)
     wb = openpyxl.load_workbook(out)
     basic = {row[0].value: row[1].value for row in wb[schema.BASIC.name].iter_rows(min_row=2)}
     assert basic["督查月份*"] == "2019-11" and basic["被督查县*"] == "清水县" and basic["督查方式*"] == "随机暗访"

@@ -10,6 +10,7 @@ from ducha.scoring.indicators import compute_indicators
 from ducha.scoring.judgments import judge_households
 from ducha.scoring.rubric import DEFAULT_RUBRIC, rubric_from_dict
 from ducha.scoring.scorecard import score_inspection
+from ducha.sheets.outputplan import Formula
 from ducha.sheets.score_sheet import EVIDENCE_SHEET, VILLAGE_EVIDENCE_SHEET, score_workbook
 from libreoffice import convert
 from records_factory import clean_sample, county, household, make_data, village
@@ -180,9 +181,8 @@ def test_score_sheet_has_formulas_for_every_ratio_and_a_chart():
     out = score_workbook(clean_sample())
     sheet = out.plan.sheets[0]
     assert [s.name for s in out.plan.sheets] == ["评分", "跟进清单", EVIDENCE_SHEET, VILLAGE_EVIDENCE_SHEET]
-    assert sheet.rows[2][:2] == ["总分", "=SUM(D8:D14)"]
-    formulas = {(r, c) for r, row in enumerate(sheet.rows, 1) for c, v in enumerate(row)
-                if isinstance(v, str) and v.startswith("=")}
+    assert sheet.rows[2][:2] == ["总分", Formula("SUM(D8:D14)", 100)]
+    formulas = {(r, c) for r, row in enumerate(sheet.rows, 1) for c, v in enumerate(row) if isinstance(v, Formula)}
     assert len(formulas) == len(out.expected)
     assert out.expected[("评分", "B3")] == 100
     assert sheet.charts[0].categories == "B8:B14"
@@ -193,7 +193,7 @@ def test_score_sheet_counts_people_with_sumif_over_the_evidence_sheet():
     out = score_workbook(make_data([household("exited", household_size=3, housing_secured="否"),
                                     household("exited", household_size=7)]))
     row = next(r for r in out.plan.sheets[0].rows if len(r) > 5 and r[1] == "脱贫人口错退率")
-    assert row[2] == "=SUMIF('判定明细'!$I$2:$I$3,\"是\",'判定明细'!$G$2:$G$3)"
+    assert row[2] == Formula("SUMIF('判定明细'!$I$2:$I$3,\"是\",'判定明细'!$G$2:$G$3)", 3)
     values = {cell: v for (_, cell), v in out.expected.items()}
     number = out.plan.sheets[0].rows.index(row) + 1
     assert (values[f"C{number}"], values[f"D{number}"], values[f"E{number}"]) == (3, 10, 0.3)
@@ -202,7 +202,7 @@ def test_score_sheet_counts_people_with_sumif_over_the_evidence_sheet():
 def test_county_ratios_refer_to_the_county_sheet_cells():
     out = score_workbook(make_data())
     row = next(r for r in out.plan.sheets[0].rows if len(r) > 5 and r[1] == "整合资金投入到位率")
-    assert row[2] == "=IF(AND(ISNUMBER('县级核查'!B15)),'县级核查'!B15,\"缺数据\")"
+    assert row[2].expr == "IF(AND(ISNUMBER('县级核查'!B15)),'县级核查'!B15,\"缺数据\")"
 
 
 def test_deduction_rows_link_to_their_evidence():

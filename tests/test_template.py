@@ -12,6 +12,7 @@ from defusedxml import ElementTree
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from ducha.adapters.writer import workbook_bytes, write_template
 from ducha.model import schema
 from ducha.model.parameters import parameter_rows
 from ducha.model.schema import FieldType, Layout
@@ -25,14 +26,12 @@ from ducha.sheets.template import (
     TEMPLATE_ROWS,
     build_template,
     form_headers,
-    workbook_bytes,
-    write_template,
 )
 from libreoffice import convert
 
 COMMITTED = Path(__file__).resolve().parents[1] / "workbook_templates" / TEMPLATE_FILE_NAME
 TEXT_TYPES = (FieldType.ID_NUMBER, FieldType.PHONE, FieldType.REGION_CODE, FieldType.TEXT, FieldType.MONTH)
-REGENERATE = "the committed template is out of date: run `python -m ducha.sheets.template`"
+REGENERATE = "the committed template is out of date: run `python -m ducha.adapters.writer`"
 
 
 @pytest.fixture(scope="module")

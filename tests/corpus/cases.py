@@ -25,8 +25,8 @@ import openpyxl
 from openpyxl.utils import get_column_letter
 
 from ducha.adapters.protect import protect_copy
+from ducha.adapters.writer import write_template
 from ducha.model.idnumber import check_character
-from ducha.sheets.template import write_template
 from markdown_workbook import column_of, form_row, make_id, set_cell, set_value, valid_sheets, write_workbook
 
 HOUSEHOLDS = "农户调查"

@@ -59,6 +59,11 @@ def write_atomically(dest: Path, write: Callable[[Path], None]) -> Path:
     return Path(dest)
 
 
+def write_bytes_atomically(dest: Path, data: bytes) -> Path:
+    """Write `data` to `dest` in one step (temporary file beside it, then one rename)."""
+    return write_atomically(dest, lambda tmp: tmp.write_bytes(data))
+
+
 def backup(path: Path, now: dt.datetime | None = None) -> Path:
     """Copy `path` into a 「ducha备份」 folder beside it, named with the time; returns the copy."""
     path = Path(path)

@@ -33,6 +33,7 @@ from ducha.sheets.outputplan import (
     MARK_PREFIX,
     SEVERITY_STYLE,
     BarChart,
+    Formula,
     GeneratedSheet,
     Mark,
     OutputPlan,
@@ -608,8 +609,11 @@ _COERCED = re.compile(r"\s*[-+(.$¥￥]?\s*\d|\s*[-+@#']|\s*(?i:true|false)\s*$"
 
 
 def _cell_value(value: Any) -> Any:
-    """A value for Excel: formulas as they are; text Excel would turn into a number, date or error keeps a quote."""
-    if isinstance(value, str) and not value.startswith("=") and _COERCED.match(value):
+    """A value for Excel: composed formulas with their "="; text Excel would turn into a formula, number, date or
+    error keeps a quote."""
+    if isinstance(value, Formula):
+        return "=" + value.expr
+    if isinstance(value, str) and (value.startswith("=") or _COERCED.match(value)):
         return "'" + value
     return value
 

@@ -19,14 +19,28 @@ from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter, quote_sheetname, range_boundaries
 from openpyxl.workbook.workbook import Workbook
+from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
-from ducha.adapters.cached_values import restore_cached_values
+from ducha.adapters.cached_values import restore_cached_values, write_formula_values
 from ducha.adapters.files import backup, write_atomically
 from ducha.model.findings import Severity
 from ducha.model.schema import GENERATED_SHEETS
-from ducha.sheets.outputplan import FILLS, MARK_PREFIX, BarChart, GeneratedSheet, LineChart, Mark, OutputPlan, Style
+from ducha.sheets.outputplan import (
+    FILLS,
+    MARK_PREFIX,
+    BarChart,
+    Formula,
+    GeneratedSheet,
+    LineChart,
+    Mark,
+    OutputPlan,
+    Style,
+    formula_text,
+    formula_values,
+    sheet_ref,
+)
 
 AUTHOR = "ducha"
 MARK_FORMULA = '"' + MARK_PREFIX + '{severity}"<>""'  # always true; identifies ducha's own highlight rules
@@ -39,6 +53,27 @@ def _printable(value: object) -> object:
     """Text without the control characters a workbook cannot hold (a clerk's cell quoted in a message may have
     them)."""
     return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
+
+
+def _cell_value(value: object) -> object:
+    """What openpyxl is given for a plan value: a composed formula with its "=", anything else as it is."""
+    return "=" + value.expr if isinstance(value, Formula) else _printable(value)
+
+
+def _write_rows(ws: Worksheet, rows: list[list[object]]) -> None:
+    """Append the rows; a `str` stays text even when it starts with "=" (openpyxl would make it a formula)."""
+    for number, row in enumerate(rows, start=1):
+        ws.append([_cell_value(value) for value in row])
+        for column, value in enumerate(row, start=1):
+            if isinstance(value, str) and value.startswith("="):
+                ws.cell(number, column).data_type = "s"
+
+
+def put_value(ws: Worksheet, row: int, column: int, value: object) -> None:
+    """Write one value into a cell: a composed `Formula` as a formula, any `str` as text whatever it starts with."""
+    cell = ws.cell(row, column, _cell_value(value))
+    if isinstance(value, str) and value.startswith("="):
+        cell.data_type = "s"
 
 
 def _fill(rgb: str) -> PatternFill:
@@ -75,17 +110,19 @@ def _cells(ws: Worksheet, ref: str):
 def write_sheet(wb: Workbook, spec: GeneratedSheet) -> Worksheet:
     """A new sheet at its position (None: after every other sheet)."""
     ws = wb.create_sheet(spec.name, spec.position)
-    for row in spec.rows:
-        ws.append([_printable(value) for value in row])
+    _write_rows(ws, spec.rows)
     for i, width in enumerate(spec.column_widths, start=1):
         ws.column_dimensions[get_column_letter(i)].width = width
+    for letter in spec.hidden_columns:
+        ws.column_dimensions[letter].hidden = True
     for row, height in spec.row_heights.items():
         ws.row_dimensions[row].height = height
     for ref, style in spec.styles:
         _apply_style(_cells(ws, ref), style)
     for link in spec.links:
         cell = ws[link.cell]
-        cell.hyperlink = Hyperlink(ref=link.cell, location=f"'{link.sheet}'!{link.target}", display=str(cell.value))
+        cell.hyperlink = Hyperlink(ref=link.cell, location=f"{sheet_ref(link.sheet)}!{link.target}",
+                                   display=str(cell.value))
         cell.font = Font(color="0563C1", underline="single")
     for ref in spec.merges:
         ws.merge_cells(ref)
@@ -94,6 +131,11 @@ def write_sheet(wb: Workbook, spec: GeneratedSheet) -> Worksheet:
     for rule in spec.conditional:
         colour = _fill(FILLS[rule.style])
         ws.conditional_formatting.add(rule.range, FormulaRule(formula=[rule.formula], fill=colour))
+    for rule in spec.validations:
+        check = DataValidation(type="list", formula1=formula_text(",".join(rule.choices)), allow_blank=False,
+                               showErrorMessage=True, errorTitle=rule.error_title, error=rule.error)
+        check.add(rule.range)
+        ws.add_data_validation(check)
     if spec.print_title_rows:
         ws.print_title_rows = spec.print_title_rows
     if spec.freeze:
@@ -226,6 +268,7 @@ def apply_plan(source: Path, plan: OutputPlan, dest: Path | None = None, *, in_p
     def save(tmp: Path) -> None:
         wb.save(tmp)
         restore_cached_values(source, tmp, inputs)
+        write_formula_values(tmp, {spec.name: formula_values(spec) for spec in plan.sheets})
 
     write_atomically(target, save)
     return target

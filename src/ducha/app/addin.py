@@ -7,7 +7,6 @@ The add-in is xlwings' Office-authored ribbon add-in with our ribbon (rendered f
 
 from __future__ import annotations
 
-import io
 import os
 import re
 import shutil
@@ -25,6 +24,8 @@ from xml.sax.saxutils import escape, quoteattr
 import defusedxml.ElementTree as SafeET
 
 import ducha.addin
+from ducha.adapters.files import write_bytes_atomically
+from ducha.adapters.writer import pack_zip
 from ducha.app.commands import TABLE
 
 if TYPE_CHECKING:
@@ -197,7 +198,7 @@ def build_addin(out: Path | None = None) -> Path:
     parts = _replace_ribbon(parts, ribbon)
     parts = _enable_config_sheet(parts)
     parts["docProps/core.xml"] = _set_core_properties(parts["docProps/core.xml"])
-    _atomic_write(target, _pack(parts))
+    write_bytes_atomically(target, _pack(parts))
     return target
 
 
@@ -306,27 +307,13 @@ def _read_parts(path: Path) -> dict[str, bytes]:
 def _pack(parts: Mapping[str, bytes]) -> bytes:
     """Zip the parts uncompressed in a fixed order with fixed metadata, so equal parts give equal bytes."""
     order = sorted(parts, key=lambda name: (name != "[Content_Types].xml", name != "_rels/.rels", name))
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as package:
-        for name in order:
-            info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
-            info.compress_type = zipfile.ZIP_STORED
-            info.create_system = 0
-            info.external_attr = 0
-            package.writestr(info, parts[name])
-    return buffer.getvalue()
-
-
-def _atomic_write(target: Path, data: bytes) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_name(f".{target.name}.tmp")
-    temporary.write_bytes(data)
-    os.replace(temporary, target)
+    return pack_zip(((name, parts[name]) for name in order), date_time=ZIP_DATE, compression=zipfile.ZIP_STORED,
+                    external_attr=0, create_system=0)
 
 
 def _write_if_changed(path: Path, data: bytes) -> None:
     if not path.exists() or path.read_bytes() != data:
-        _atomic_write(path, data)
+        write_bytes_atomically(path, data)
 
 
 # --- the xlwings config sheet -------------------------------------------------------------------------------
@@ -366,7 +353,7 @@ def set_config(xlam: Path, key: str, value: str) -> None:
         raise AddinError(f"加载项的配置表 {CONFIG_SHEET} 中没有设置项 {key}。")
     parts[part] = _set_row_value(sheet_xml, matches[0], value).encode("utf-8")
     SafeET.fromstring(parts[part])
-    _atomic_write(xlam, _pack(parts))
+    write_bytes_atomically(xlam, _pack(parts))
 
 
 def _set_row_value(sheet_xml: str, row: int, value: str) -> str:

@@ -79,7 +79,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 @handles("template")
 def cmd_template(args: argparse.Namespace) -> int:
-    from ducha.sheets.template import write_template
+    from ducha.adapters.writer import write_template
 
     out = Path(args.out) if args.out else Path.cwd() / "精准扶贫专题督查工作簿.xlsx"
     if out.is_dir():
@@ -196,25 +196,12 @@ def _run(name: str, args: argparse.Namespace) -> int:
 @handles("rubric")
 def cmd_rubric(args: argparse.Namespace) -> int:
     """Write the rubric in use (default, or --rubric) as a 「评分细则」 workbook supervisors can edit."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
+    from ducha.adapters.writer import write_generated_workbook
+    from ducha.scoring.rubric import RUBRIC_SHEET
+    from ducha.sheets.rubric_sheet import rubric_sheet
 
-    from ducha.adapters.files import write_atomically
-    from ducha.scoring.rubric import RUBRIC_SHEET, rubric_rows
-
-    rubric = _rubric(args)
     out = Path(args.out) if args.out else Path.cwd() / "评分细则.xlsx"
-    wb = Workbook()
-    ws = wb.active
-    ws.title = RUBRIC_SHEET
-    for row in rubric_rows(rubric):
-        ws.append(row)
-    for cell in ws[5]:
-        cell.font = Font(bold=True)
-    for letter, width in zip("ABCDEFGHIJKL", (8, 8, 14, 30, 10, 10, 10, 10, 30, 12, 12, 40), strict=False):
-        ws.column_dimensions[letter].width = width
-    ws.freeze_panes = "A6"
-    write_atomically(out, wb.save)
+    write_generated_workbook([rubric_sheet(_rubric(args))], out, title=RUBRIC_SHEET)
     _console().print(f"评分细则已写入：{out}。修改后用 `ducha score 工作簿 --rubric {out.name}` 使用。")
     return EXIT_OK
 
@@ -393,7 +380,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
         try:
             drawn, out = sample_with_revisits(roster, args.month, archive, Path(args.out) if args.out else None,
                                               county_code=args.county, seed=args.seed,
-                                              villages_per_township=args.villages)
+                                              villages_per_township=args.villages, full_ids=args.full_ids)
         except UnreadableWorkbook as exc:
             raise UserError(f"无法读取农户名册「{roster.name}」：{exc}。") from None
         except SamplingError as exc:

@@ -272,6 +272,9 @@ TABLE: tuple[Command, ...] = (
                   arg("--county", help="县级区划代码（不给则在有脱贫任务的县中随机抽取）"),
                   arg("--seed", type=int, help="随机种子（不给则随机产生并记录；复核时给出原种子）"),
                   arg("--villages", type=int, default=1, help="每个乡镇抽取的村数（默认 1）"),
+                  arg("--full-ids", action="store_true",
+                      help="写入完整的身份证号和电话（实地督查要据此找到农户、电话抽查帮扶干部时才用）；"
+                           "默认脱敏：身份证号只留前 6 位和后 4 位，电话只留前 3 位和后 4 位"),
                   arg("--archive", help="档案文件夹（记录抽样，读取未结台账）"),
                   out("与名册同目录的 <县>-<月份>-督查工作簿.xlsx")),
             gates=frozenset({INPUT_GATE}), action=ribbon.sample_from_roster, group="grpPrefecture", image="Filter",

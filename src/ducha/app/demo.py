@@ -18,6 +18,7 @@ from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from ducha.adapters.writer import save_workbook
 from ducha.model import schema
 from ducha.model.findings import Code
 from ducha.model.idnumber import check_character
@@ -40,7 +41,6 @@ from ducha.sheets.template import (
     TABLE_FIRST_DATA_ROW,
     build_template,
     form_row,
-    save_workbook,
     table_column,
 )
 

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ducha.model.findings import Code, Finding, make_finding
+from ducha.model.findings import Code, Finding
 from ducha.reading.workbook import ParsedTable
 
 VillageKey = tuple[str, str]
@@ -15,12 +15,7 @@ VillageKey = tuple[str, str]
 
 def at(code: Code, table: ParsedTable, key: str, i: int, **kwargs: Any) -> Finding:
     """A finding at record i, field `key`, of a table sheet."""
-    row = table.rows[i]
-    letter = table.letter(key) or "A"
-    column = table.columns.get(key, 0) + 1
-    kwargs.setdefault("value", table.values[key][i])
-    return make_finding(code, sheet=table.sheet_name, cell=f"{letter}{row}", row=row, column=column,
-                        field=table.sheet.field(key).header, **kwargs)
+    return table.finding(code, key, i, **kwargs)
 
 
 def village_keys(table: ParsedTable) -> list[VillageKey | None]:

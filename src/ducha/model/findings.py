@@ -11,6 +11,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from ducha.model.privacy import redact
+
 
 class Severity(StrEnum):
     ERROR = "错误"
@@ -238,8 +240,9 @@ class Finding(BaseModel):
 
 def make_finding(code: Code, *, sheet: str, cell: str = "", row: int | None = None, column: int | None = None,
                  field: str = "", value: Any = "", severity: Severity | None = None, **extra: Any) -> Finding:
-    """Build a finding; the message gets field, value, sheet and any extra placeholders."""
-    shown = display_value(value)
+    """Build a finding; the message gets field, value, sheet and any extra placeholders. ID and phone numbers in
+    the value and the message are masked: a finding points at its cell, it never repeats the number."""
+    shown = redact(display_value(value))
     return Finding(
         code=code.code,
         severity=severity or code.severity,
@@ -249,7 +252,7 @@ def make_finding(code: Code, *, sheet: str, cell: str = "", row: int | None = No
         column=column,
         field=field,
         value=shown,
-        message=code.message(field=field, value=shown, sheet=sheet, cell=cell, **extra),
+        message=redact(code.message(field=field, value=shown, sheet=sheet, cell=cell, **extra)),
     )
 
 

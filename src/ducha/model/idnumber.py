@@ -1,4 +1,4 @@
-"""公民身份号码 (GB 11643-1999): check character, validation and masking."""
+"""公民身份号码 (GB 11643-1999): check character and validation (masking is model/privacy.py)."""
 
 from __future__ import annotations
 
@@ -45,12 +45,3 @@ def validate(number: str, today: dt.date | None = None) -> IdProblem | None:
     if number[17] != expected:
         return IdProblem("ID_CHECK_DIGIT", {"expected": expected})
     return None
-
-
-def mask(number: str | None) -> str:
-    """Keep the first 6 and last 4 characters: 110105********002X."""
-    if not number:
-        return ""
-    if len(number) <= 10:
-        return number[:2] + "*" * max(len(number) - 2, 0)
-    return number[:6] + "*" * (len(number) - 10) + number[-4:]

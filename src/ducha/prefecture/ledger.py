@@ -28,17 +28,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.datavalidation import DataValidation
 
-from ducha.adapters.files import write_atomically
-from ducha.adapters.xlsx_writer import AUTHOR, write_sheet
+from ducha.adapters.writer import write_generated_workbook
+from ducha.model.privacy import mask_id
 from ducha.model.schema import REVISIT, REVISIT_DONE, REVISIT_NOT_DONE, SHEETS_BY_KEY
 from ducha.prefecture.archive import CURRENT, Archive, now_text
 from ducha.reading.normalize import fold_header, is_empty
 from ducha.reading.raw import read_raw_workbook
-from ducha.sheets.outputplan import GeneratedSheet, Style, auto_row_heights
+from ducha.sheets.outputplan import GeneratedSheet, ListValidation, Style, auto_row_heights
 
 PENDING, IN_PROGRESS, RECTIFIED, PASSED, FAILED = "待整改", "整改中", "已整改", "回访通过", "回访未通过"
 STATUSES = (PENDING, IN_PROGRESS, RECTIFIED, PASSED, FAILED)
@@ -343,6 +341,8 @@ def _cell(entry: dict[str, Any], key: str) -> Any:
         return ORIGIN_NAMES.get(entry["origin"], entry["origin"])
     if key == "exported":
         return entry["status"]
+    if key == "masked_id":
+        return mask_id(entry[key]) if entry[key] else None
     return entry.get(key)
 
 
@@ -355,7 +355,7 @@ def ledger_sheets(archive: Archive, *, county_code: str | None = None, month: st
     headers = [h for _, h, _ in COLUMNS]
     body = [[_cell(r, key) for key, _, _ in COLUMNS] for r in rows]
     last = HEADER_ROW + max(len(body), 1)
-    end = get_column_letter(len(COLUMNS))
+    end, status = get_column_letter(len(COLUMNS)), get_column_letter(_column("status"))
     sheet = GeneratedSheet(
         name=LEDGER_SHEET,
         rows=[[f"精准扶贫专题督查问题台账（{scope}）"],
@@ -367,7 +367,10 @@ def ledger_sheets(archive: Archive, *, county_code: str | None = None, month: st
         styles=[("A1", Style.TITLE), (f"A{HEADER_ROW}:{end}{HEADER_ROW}", Style.HEADER),
                 *([(f"G{HEADER_ROW + 1}:J{last}", Style.NOTE)] if body else [])],
         merges=[f"A2:{get_column_letter(len(COLUMNS) - 1)}2"], auto_filter=f"A{HEADER_ROW}:{end}{last}",
-        print_title_rows=f"{HEADER_ROW}:{HEADER_ROW}", tab_color="1F4E78")
+        print_title_rows=f"{HEADER_ROW}:{HEADER_ROW}", tab_color="1F4E78",
+        hidden_columns=[get_column_letter(_column("exported"))],
+        validations=[ListValidation(f"{status}{HEADER_ROW + 1}:{status}{last}", STATUSES, "状态无效",
+                                    f"请从下拉列表选择：{'、'.join(STATUSES)}")])
     sheet.row_heights = {2: 30.0, **auto_row_heights(sheet)}
     ids = {r["id"] for r in rows}
     changes = [h for h in history(archive) if h["entry_id"] in ids]
@@ -383,24 +386,8 @@ def ledger_sheets(archive: Archive, *, county_code: str | None = None, month: st
 
 def export_ledger(archive: Archive, out: Path, *, county_code: str | None = None, month: str | None = None) -> Path:
     """Write 问题台账.xlsx (「问题台账」 with a status drop-down, and 「状态变更记录」) atomically."""
-    sheet, log = ledger_sheets(archive, county_code=county_code, month=month)
-    wb = Workbook()
-    wb.remove(wb.active)
-    ws = write_sheet(wb, sheet)
-    status_col = get_column_letter(_column("status"))
-    last = max(len(sheet.rows), HEADER_ROW + 1)
-    check = DataValidation(type="list", formula1=f'"{",".join(STATUSES)}"', allow_blank=False, showErrorMessage=True,
-                           errorTitle="状态无效", error=f"请从下拉列表选择：{'、'.join(STATUSES)}")
-    check.add(f"{status_col}{HEADER_ROW + 1}:{status_col}{last}")
-    ws.add_data_validation(check)
-    ws.column_dimensions[get_column_letter(_column("exported"))].hidden = True
-    write_sheet(wb, log)
-    wb.active = 0
-    for index, sheet_ws in enumerate(wb.worksheets):
-        sheet_ws.sheet_view.tabSelected = index == 0
-    wb.properties.creator = AUTHOR
-    wb.properties.title = "精准扶贫专题督查问题台账"
-    return write_atomically(Path(out), wb.save)
+    return write_generated_workbook(list(ledger_sheets(archive, county_code=county_code, month=month)), Path(out),
+                                    title="精准扶贫专题督查问题台账")
 
 
 def _column(key: str) -> int:

@@ -8,47 +8,36 @@ import hashlib
 import re
 from pathlib import Path
 
-from openpyxl import Workbook
-
-from ducha.adapters.files import write_atomically
-from ducha.adapters.xlsx_writer import write_sheet
+from ducha.adapters.writer import write_generated_workbook
 from ducha.model.findings import Finding
 from ducha.prefecture.outcome import Outcome
-from ducha.sheets.check_sheet import FINDING_HEADERS
-from ducha.sheets.outputplan import SEVERITY_STYLE, GeneratedSheet, Style, auto_row_heights
+from ducha.sheets.check_sheet import add_findings
+from ducha.sheets.outputplan import GeneratedSheet, Style
+from ducha.sheets.toolkit import SheetBuilder
 
 RECEIPT_SHEET = "回执"
+RECEIPT_TITLE = "精准扶贫专题督查工作簿回执"
 _UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
 
 
 def receipt_sheet(outcome: Outcome, findings: list[Finding] | None) -> GeneratedSheet:
     """The receipt: what was received and what became of it, then the problems found."""
-    rows: list[list[object]] = [["精准扶贫专题督查工作簿回执"], []]
+    s = SheetBuilder(RECEIPT_SHEET, [12, 10, 12, 9, 18, 22, 70])
+    s.add([RECEIPT_TITLE], Style.TITLE)
+    s.add([])
     facts = [("文件", outcome.name), ("来源", outcome.source), ("处理结果", outcome.status_text),
              ("说明", outcome.reason or "—"), ("被督查县", outcome.county), ("督查月份", outcome.month),
              ("督查组", outcome.group), ("版本", outcome.version), ("总分", outcome.total),
              ("错误数", outcome.errors if findings is not None else None)]
-    styles: list[tuple[str, Style]] = [("A1", Style.TITLE)]
     for label, value in facts:
-        rows.append([label, value if value not in (None, "") else "—"])
-        styles.append((f"A{len(rows)}", Style.HEADER))
-    result_row = 5
-    styles.append((f"B{result_row}", Style.BAD if outcome.kind in ("rejected", "conflict") else Style.GOOD))
+        row = s.add([label, value if value not in (None, "") else "—"])
+        s.style(f"A{row}", Style.HEADER)
+    s.style("B5", Style.BAD if outcome.kind in ("rejected", "conflict") else Style.GOOD)  # 处理结果
     if findings is not None:
-        rows += [[], ["需要修改的问题（改正后请重新发送整个工作簿）"]]
-        styles.append((f"A{len(rows)}", Style.TITLE))
-        header = len(rows) + 1
-        rows.append(FINDING_HEADERS[:7])
-        styles.append((f"A{header}:G{header}", Style.HEADER))
-        for n, f in enumerate(findings, start=1):
-            rows.append([n, f.severity.value, f.sheet, f.cell, f.field, f.value, f.message])
-            styles += [(f"B{len(rows)}", SEVERITY_STYLE[f.severity]), (f"G{len(rows)}", Style.NOTE)]
-        if not findings:
-            rows.append(["", "", "", "", "", "", "未发现问题。"])
-    sheet = GeneratedSheet(name=RECEIPT_SHEET, rows=rows, column_widths=[12, 10, 12, 9, 18, 22, 70],
-                           styles=styles, landscape=True, tab_color="4472C4", position=0)
-    sheet.row_heights = auto_row_heights(sheet)
-    return sheet
+        s.add([])
+        s.add(["需要修改的问题（改正后请重新发送整个工作簿）"], Style.TITLE)
+        add_findings(s, findings, columns=7, links=False)  # the receipt travels alone: no links into the workbook
+    return s.build(landscape=True, tab_color="4472C4", position=0)
 
 
 def receipt_name(outcome: Outcome) -> str:
@@ -60,7 +49,5 @@ def receipt_name(outcome: Outcome) -> str:
 
 
 def write_receipt(folder: Path, outcome: Outcome, findings: list[Finding] | None) -> Path:
-    wb = Workbook()
-    wb.remove(wb.active)
-    write_sheet(wb, receipt_sheet(outcome, findings))
-    return write_atomically(Path(folder) / receipt_name(outcome), wb.save)
+    return write_generated_workbook([receipt_sheet(outcome, findings)], Path(folder) / receipt_name(outcome),
+                                    title=RECEIPT_TITLE)

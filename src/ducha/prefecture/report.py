@@ -8,37 +8,24 @@ identical workbook.
 from __future__ import annotations
 
 import datetime as dt
-import math
 import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from zipfile import ZIP_DEFLATED, ZipFile, ZipInfo
 
-from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
-from openpyxl.writer.excel import ExcelWriter
 
-from ducha.adapters.files import write_atomically
-from ducha.adapters.xlsx_writer import AUTHOR, write_sheet
-from ducha.model.idnumber import mask
+from ducha.adapters.writer import write_generated_workbook
+from ducha.model.privacy import mask_id
 from ducha.model.schema import NO, YES, Field, FieldType
 from ducha.prefecture.archive import CONFLICT, CURRENT, DUPLICATE, IGNORED, REJECTED, STATUS_NAMES, SUPERSEDED, Archive
 from ducha.reading.normalize import convert, fold_header, is_empty
 from ducha.reading.raw import read_raw_workbook
 from ducha.scoring.indicators import ITEM_NAMES, NO_DATA, NO_SAMPLE, SIX_ITEMS
 from ducha.scoring.scorecard import SHEET_NAMES
-from ducha.sheets.outputplan import (
-    LINE_HEIGHT,
-    BarChart,
-    Conditional,
-    GeneratedSheet,
-    LineChart,
-    Style,
-    auto_row_heights,
-    text_width,
-)
+from ducha.sheets.outputplan import BarChart, Conditional, GeneratedSheet, LineChart, Style
+from ducha.sheets.toolkit import SheetBuilder
 
 SUMMARY_SHEET, INDICATOR_SHEET, FOLLOW_UP_SHEET = "评分汇总", "指标明细", "跟进汇总"
 COVERAGE_SHEET, TREND_SHEET, LOG_SHEET = "覆盖情况", "趋势", "提交记录"
@@ -199,54 +186,11 @@ def _ranked(entries: list[_Entry]) -> list[tuple[int | None, _Entry]]:
 
 # --- sheet building ---------------------------------------------------------------------------------------------
 
-class _Sheet:
-    """Rows being built with their styles, merges, colours and charts."""
+REPORT_TAB = "1F4E78"
 
-    def __init__(self, name: str, widths: list[float]) -> None:
-        self.name, self.widths = name, widths
-        self.rows: list[list[Any]] = []
-        self.styles: list[tuple[str, Style]] = []
-        self.merges: list[str] = []
-        self.conditional: list[Conditional] = []
-        self.charts: list[BarChart | LineChart] = []
-        self.banners: dict[int, str] = {}
 
-    @property
-    def last(self) -> str:
-        return get_column_letter(len(self.widths))
-
-    def add(self, values: list[Any], style: Style | None = None) -> int:
-        self.rows.append(list(values))
-        row = len(self.rows)
-        if style:
-            self.styles.append((f"A{row}:{get_column_letter(max(len(values), 1))}{row}", style))
-        return row
-
-    def banner(self, text: str, style: Style) -> int:
-        """A text across the whole width (title, note or section heading)."""
-        row = self.add([text])
-        self.styles.append((f"A{row}" if style is Style.TITLE else f"A{row}:{self.last}{row}", style))
-        self.merges.append(f"A{row}:{self.last}{row}")
-        self.banners[row] = text
-        return row
-
-    def head(self, title: str, note: str, headers: list[str]) -> None:
-        self.banner(title, Style.TITLE)
-        self.banner(note, Style.NOTE)
-        self.add(headers, Style.HEADER)
-
-    def build(self, *, freeze: str, auto_filter: str, print_titles: str = f"1:{HEADER_ROW}") -> GeneratedSheet:
-        sheet = GeneratedSheet(name=self.name, rows=self.rows, column_widths=self.widths, styles=self.styles,
-                               merges=self.merges, charts=self.charts, conditional=self.conditional, freeze=freeze,
-                               auto_filter=auto_filter, print_title_rows=print_titles, tab_color="1F4E78")
-        heights = auto_row_heights(sheet)
-        room = max(sum(self.widths) - 2, 1)
-        for row, text in self.banners.items():
-            lines = sum(math.ceil(max(text_width(part), 1) / room) for part in text.split("\n"))
-            if row > 1 and lines > 1:
-                heights[row] = lines * LINE_HEIGHT
-        sheet.row_heights = dict(sorted(heights.items()))
-        return sheet
+def _build(s: SheetBuilder, *, freeze: str, auto_filter: str, print_titles: str = f"1:{HEADER_ROW}") -> GeneratedSheet:
+    return s.build(freeze=freeze, auto_filter=auto_filter, print_title_rows=print_titles, tab_color=REPORT_TAB)
 
 
 def _month_text(month: str) -> str:
@@ -266,7 +210,7 @@ def _summary_headers(entries: list[_Entry]) -> list[str]:
             RED_FLAG, "错误数", "使用的版本"]
 
 
-def _summary_row(s: _Sheet, first: Any, e: _Entry) -> int:
+def _summary_row(s: SheetBuilder, first: Any, e: _Entry) -> int:
     row = s.add([first, e.name, e.sub["county_code"], e.sub["inspection_group"],
                  e.total if e.total is not None else "未评分", *[e.points(k) for k in SIX_ITEMS], e.points("N"),
                  "、".join(e.red_flags), e.sub["errors"], e.version_text])
@@ -282,7 +226,7 @@ def _summary_sheet(month: str, current: list[_Entry], conflicts: list[_Entry], l
     note = (f"本月重点督查内容：{key_text}。每县取本月现行版本（见「使用的版本」）；排名按总分从高到低，同分同名次、"
             f"按县级区划代码排列。总分低于 {low_total:g} 分或有红旗指标的县标红。"
             f"同县同月有不同督查组工作簿（冲突）的县在裁定前不参加排名，列在表下方。")
-    s = _Sheet(SUMMARY_SHEET, SUMMARY_WIDTHS)
+    s = SheetBuilder(SUMMARY_SHEET, SUMMARY_WIDTHS)
     s.head(f"精准扶贫专题督查评分汇总（{_month_text(month)}）", note, _summary_headers(current + conflicts))
     for rank, e in _ranked(current):
         _summary_row(s, rank, e)
@@ -306,7 +250,7 @@ def _summary_sheet(month: str, current: list[_Entry], conflicts: list[_Entry], l
         s.charts.append(BarChart(title=f"各县总分（{_month_text(month)}）", categories=f"B{FIRST}:B{last}",
                                  series=((f"E{HEADER_ROW}", f"E{FIRST}:E{last}"),), anchor=f"B{len(s.rows) + 2}",
                                  y_title="分", x_title="县"))
-    return s.build(freeze=f"C{FIRST}", auto_filter=f"A{HEADER_ROW}:{s.last}{max(last, FIRST)}")
+    return _build(s, freeze=f"C{FIRST}", auto_filter=f"A{HEADER_ROW}:{s.last}{max(last, FIRST)}")
 
 
 # --- 「指标明细」 ------------------------------------------------------------------------------------------------
@@ -327,7 +271,7 @@ def _indicator_sheet(month: str, current: list[_Entry]) -> GeneratedSheet:
     note = ("每县本月现行版本的全部指标：分子、分母和数值。分母为 0 显示“无样本”，县级数据未填写显示“缺数据”；"
             "“红旗”为达不到国家退出标准的指标（错退率、漏评率、群众认可度）。N1-N5 各项指标都列出，"
             "但只有本月重点督查内容那一项计分。冲突待处理的县不在此表。")
-    s = _Sheet(INDICATOR_SHEET, INDICATOR_WIDTHS)
+    s = SheetBuilder(INDICATOR_SHEET, INDICATOR_WIDTHS)
     s.head(f"指标明细（{_month_text(month)}）", note, INDICATOR_HEADERS)
     for e in sorted(current, key=lambda e: (e.code, e.sub["id"])):
         for ind in e.indicators:
@@ -340,7 +284,7 @@ def _indicator_sheet(month: str, current: list[_Entry]) -> GeneratedSheet:
     else:
         s.conditional = [Conditional(f"I{FIRST}:I{last}", f'I{FIRST}="{RED_FLAG}"', Style.BAD),
                          Conditional(f"G{FIRST}:G{last}", f'$I{FIRST}="{RED_FLAG}"', Style.BAD)]
-    return s.build(freeze=f"C{FIRST}", auto_filter=f"A{HEADER_ROW}:{s.last}{max(last, FIRST)}")
+    return _build(s, freeze=f"C{FIRST}", auto_filter=f"A{HEADER_ROW}:{s.last}{max(last, FIRST)}")
 
 
 # --- 「跟进汇总」 ------------------------------------------------------------------------------------------------
@@ -355,11 +299,6 @@ def _problems(flag: dict[str, Any]) -> list[str]:
     return list(dict.fromkeys(p.strip() for p in re.split("[；;]", flag["problem"] or "") if p.strip()))
 
 
-def _masked(value: str | None) -> str:
-    """Stored IDs are masked already; anything that still looks whole is masked here."""
-    return value if not value or "*" in value else mask(value)
-
-
 def _source_text(flag: dict[str, Any]) -> str:
     sheet = FLAG_SOURCES.get(flag["sheet"] or "", flag["sheet"] or "")
     where = f"第 {flag['row']} 行" if flag["row"] else flag["cell"] or ""
@@ -372,7 +311,7 @@ def _follow_up_sheet(month: str, current: list[_Entry]) -> GeneratedSheet:
     overall = sum(counts.values(), Counter())
     problems = sorted(overall, key=lambda p: (-overall[p], p))
     width = max(3 + len(problems), len(FLAG_HEADERS))
-    s = _Sheet(FOLLOW_UP_SHEET, FLAG_WIDTHS + [10] * (width - len(FLAG_WIDTHS)))
+    s = SheetBuilder(FOLLOW_UP_SHEET, FLAG_WIDTHS + [10] * (width - len(FLAG_WIDTHS)))
     note = ("上表：各县跟进事项条数和各类问题户（村、项）数；一条跟进事项可含多个问题，故各问题之和可能大于条数。"
             "下表：全部跟进事项（身份证号已脱敏）。仅含本月现行版本；冲突待处理的县不在此表。")
     s.head(f"跟进汇总（{_month_text(month)}）", note, ["县", "代码", "跟进事项（条）", *problems])
@@ -394,14 +333,14 @@ def _follow_up_sheet(month: str, current: list[_Entry]) -> GeneratedSheet:
     for e in entries:
         for f in e.flags:
             row = s.add([e.name, e.sub["county_code"], f["level"], f["severity"], f["township"], f["village"],
-                         f["household"], _masked(f["masked_id"]), f["problem"], f["reasons"], f["action"],
+                         f["household"], mask_id(f["masked_id"]), f["problem"], f["reasons"], f["action"],
                          _source_text(f)])
             s.styles.append((f"A{row}:L{row}", Style.NOTE))
             if f["severity"] in SEVERITY_STYLES:
                 s.styles.append((f"D{row}", SEVERITY_STYLES[f["severity"]]))
     if len(s.rows) == header:
         s.add(["", "本月没有跟进事项"])
-    return s.build(freeze=f"C{FIRST}", auto_filter=f"A{header}:L{len(s.rows)}", print_titles="1:2")
+    return _build(s, freeze=f"C{FIRST}", auto_filter=f"A{header}:L{len(s.rows)}", print_titles="1:2")
 
 
 # --- 「覆盖情况」 ------------------------------------------------------------------------------------------------
@@ -449,7 +388,7 @@ def _coverage_sheet(month: str, subs: list[dict[str, Any]], counties: list[Count
                 f"{len(task)} 个，已督查 {len(task) - len(missing)} 个，尚未督查 {len(missing)} 个"
                 f"{'：' + '、'.join(missing) if missing else ''}。")
     note += "任何版本（现行、已被取代、冲突待处理）的工作簿都算已督查。"
-    s = _Sheet(COVERAGE_SHEET, COVERAGE_WIDTHS)
+    s = SheetBuilder(COVERAGE_SHEET, COVERAGE_WIDTHS)
     s.head(f"督查覆盖情况（{year} 年，截至 {_month_text(month)}）", note, COVERAGE_HEADERS)
     for number, (name, code, has_task, seen_months) in enumerate(rows, start=1):
         status = INSPECTED if seen_months else NOT_YET
@@ -458,7 +397,7 @@ def _coverage_sheet(month: str, subs: list[dict[str, Any]], counties: list[Count
             s.styles.append((f"E{row}", Style.GOOD if seen_months else Style.BAD))
     if not rows:
         s.add(["", "档案和县名单中都没有县"])
-    return s.build(freeze=f"C{FIRST}", auto_filter=f"A{HEADER_ROW}:{s.last}{max(len(s.rows), FIRST)}")
+    return _build(s, freeze=f"C{FIRST}", auto_filter=f"A{HEADER_ROW}:{s.last}{max(len(s.rows), FIRST)}")
 
 
 # --- 「趋势」 ---------------------------------------------------------------------------------------------------
@@ -474,7 +413,7 @@ def _trend_sheet(month: str, subs: list[dict[str, Any]]) -> GeneratedSheet:
             continue
         names[key] = (sub["county"] or key, sub["county_code"])
         totals.setdefault(key, {})[sub["month"]] = sub["total"]
-    s = _Sheet(TREND_SHEET, [10, 12, *[9] * max(len(months), 1)])
+    s = SheetBuilder(TREND_SHEET, [10, 12, *[9] * max(len(months), 1)])
     note = ("各县各月总分，取每月现行版本；空白表示该月未督查、未评分或冲突待处理。"
             f"包括档案中截至 {_month_text(month)} 的所有月份。")
     s.head(f"各县总分趋势（截至 {_month_text(month)}）", note, ["代码", "县", *months])
@@ -491,7 +430,7 @@ def _trend_sheet(month: str, subs: list[dict[str, Any]]) -> GeneratedSheet:
         s.charts.append(LineChart(title="各县总分趋势", categories=f"C{HEADER_ROW}:{end}{HEADER_ROW}",
                                   series=tuple((f"B{r}", f"C{r}:{end}{r}") for r in range(FIRST, last + 1)),
                                   anchor=f"A{last + 2}", y_title="总分", x_title="月份"))
-    return s.build(freeze=f"C{FIRST}", auto_filter=f"A{HEADER_ROW}:{s.last}{max(last, FIRST)}")
+    return _build(s, freeze=f"C{FIRST}", auto_filter=f"A{HEADER_ROW}:{s.last}{max(last, FIRST)}")
 
 
 # --- 「提交记录」 ------------------------------------------------------------------------------------------------
@@ -506,7 +445,7 @@ EVENT_HEADERS = ["事件编号", "月份", "县", "代码", "督查组", "版本
 def _log_sheet(archive: Archive, subs: list[dict[str, Any]]) -> GeneratedSheet:
     note = ("档案中全部月份的工作簿和每一次接收（含重复提交、拒收、忽略和冲突）；"
             "拒收的文件无法确定月份，故本表不按月筛选，可用「月份」列筛选。状态为生成本表时档案中的状态。")
-    s = _Sheet(LOG_SHEET, LOG_WIDTHS)
+    s = SheetBuilder(LOG_SHEET, LOG_WIDTHS)
     s.head("提交记录", note, SUBMISSION_HEADERS)
     for sub in subs:
         remark = f"需裁定：ducha resolve {sub['id']}" if sub["status"] == CONFLICT else ""
@@ -534,7 +473,7 @@ def _log_sheet(archive: Archive, subs: list[dict[str, Any]]) -> GeneratedSheet:
         s.styles.append((f"A{row}:O{row}", Style.NOTE))
         if event["kind"] in STATUS_STYLES:
             s.styles.append((f"G{row}", STATUS_STYLES[event["kind"]]))
-    return s.build(freeze=f"B{FIRST}", auto_filter=f"A{HEADER_ROW}:{s.last}{max(last, FIRST)}", print_titles="1:2")
+    return _build(s, freeze=f"B{FIRST}", auto_filter=f"A{HEADER_ROW}:{s.last}{max(last, FIRST)}", print_titles="1:2")
 
 
 # --- the report -------------------------------------------------------------------------------------------------
@@ -563,42 +502,9 @@ def build_report(archive: Archive, month: str, counties: list[CountyInfo] | None
     ]
 
 
-class _StampedZip(ZipFile):
-    """A zip whose entries all carry one fixed time, so equal content gives equal bytes."""
-
-    stamp: tuple[int, int, int, int, int, int] = (1980, 1, 1, 0, 0, 0)
-
-    def write(self, filename: Any, arcname: Any = None, compress_type: Any = None, compresslevel: Any = None) -> None:
-        self.writestr(str(arcname or filename), Path(filename).read_bytes())
-
-    def writestr(self, zinfo_or_arcname: Any, data: Any, compress_type: Any = None, compresslevel: Any = None) -> None:
-        if not isinstance(zinfo_or_arcname, ZipInfo):
-            zinfo_or_arcname = ZipInfo(zinfo_or_arcname, date_time=self.stamp)
-            zinfo_or_arcname.compress_type = ZIP_DEFLATED
-            zinfo_or_arcname.external_attr = 0o600 << 16
-        super().writestr(zinfo_or_arcname, data, compress_type, compresslevel)
-
-
-def _save(wb: Workbook, path: Path, stamp: dt.datetime) -> None:
-    archive = _StampedZip(path, "w", ZIP_DEFLATED, allowZip64=True)
-    archive.stamp = stamp.timetuple()[:6]
-    ExcelWriter(wb, archive).save()  # unlike openpyxl's save_workbook, keeps the fixed `modified`
-
-
 def write_report(archive: Archive, month: str, out: Path, counties: list[CountyInfo] | None = None, *,
                  low_total: float = LOW_TOTAL) -> Path:
     """Write the consolidated workbook to `out` atomically; identical archive content gives identical bytes."""
     sheets = build_report(archive, month, counties, low_total=low_total)
-    wb = Workbook()
-    wb.remove(wb.active)
-    for spec in sheets:
-        write_sheet(wb, spec)
-    wb.active = 0
-    for index, ws in enumerate(wb.worksheets):
-        ws.sheet_view.tabSelected = index == 0
-    stamp = dt.datetime(int(month[:4]), int(month[5:]), 1)
-    props = wb.properties
-    props.creator = props.lastModifiedBy = AUTHOR
-    props.title = f"精准扶贫专题督查汇总（{_month_text(month)}）"
-    props.created = props.modified = stamp
-    return write_atomically(Path(out), lambda tmp: _save(wb, tmp, stamp))
+    return write_generated_workbook(sheets, Path(out), title=f"精准扶贫专题督查汇总（{_month_text(month)}）",
+                                    stamp=dt.datetime(int(month[:4]), int(month[5:]), 1))

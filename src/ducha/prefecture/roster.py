@@ -20,8 +20,9 @@ from typing import Any
 import numpy as np
 from openpyxl import Workbook
 
+from ducha.adapters.writer import save_workbook
 from ducha.checks.households import duplicate_households
-from ducha.model.findings import Code, Finding, Severity, make_finding
+from ducha.model.findings import Code, Finding, Severity
 from ducha.model.schema import (
     HOUSEHOLD_TYPES,
     INSTRUCTIONS_SHEET,
@@ -292,14 +293,8 @@ class _Resolver:
             if pair in missing:
                 unknown.setdefault(pair, []).append(i)
         for (_, town), rows in unknown.items():
-            _at(out, Code.ROSTER_TOWNSHIP_UNKNOWN, table, "township", rows[0], value=town, count=len(rows))
+            out.append(table.finding(Code.ROSTER_TOWNSHIP_UNKNOWN, "township", rows[0], value=town, count=len(rows)))
         return result
-
-
-def _at(out: list[Finding], code: Code, table: workbook.ParsedTable, key: str, i: int, **extra: Any) -> None:
-    row = table.rows[i]
-    out.append(make_finding(code, sheet=table.sheet_name, cell=f"{table.letter(key) or 'A'}{row}", row=row,
-                            column=table.columns.get(key, 0) + 1, field=table.sheet.field(key).header, **extra))
 
 
 def _townships(table: workbook.ParsedTable, out: list[Finding]) -> dict[tuple[str, str], Township]:
@@ -312,8 +307,8 @@ def _townships(table: workbook.ParsedTable, out: list[Finding]) -> dict[tuple[st
             continue
         if (code, name) in found:
             j = first_row[(code, name)]
-            _at(out, Code.ROSTER_TOWNSHIP_DUPLICATE, table, "township", i, value=name,
-                other=f"第 {table.rows[j]} 行")
+            out.append(table.finding(Code.ROSTER_TOWNSHIP_DUPLICATE, "township", i, value=name,
+                                     other=f"第 {table.rows[j]} 行"))
             continue
         first_row[(code, name)] = i
         found[(code, name)] = Township(v["county"][i], code, name, v["township_code"][i], v["has_task"][i] == YES)
@@ -330,8 +325,8 @@ def _villages(table: workbook.ParsedTable, counties: list[str | None], out: list
             continue
         key = (code, town, name)
         if key in found:
-            _at(out, Code.ROSTER_VILLAGE_DUPLICATE, table, "village", i, value=name,
-                other=f"第 {table.rows[first_row[key]]} 行")
+            out.append(table.finding(Code.ROSTER_VILLAGE_DUPLICATE, "village", i, value=name,
+                                     other=f"第 {table.rows[first_row[key]]} 行"))
             continue
         first_row[key] = i
         found[key] = Village(code, town, name, v["village_code"][i], _yes(v["is_poor"][i]))
@@ -373,7 +368,8 @@ def _households(table: workbook.ParsedTable, counties: list[str | None],
             unlisted.setdefault(key, rows[i])
             counts[key] = counts.get(key, 0) + 1
     for key, row_index in unlisted.items():
-        _at(out, Code.ROSTER_VILLAGE_UNLISTED, table, "village", row_index, value=key[2], count=counts[key])
+        out.append(table.finding(Code.ROSTER_VILLAGE_UNLISTED, "village", row_index, value=key[2],
+                                 count=counts[key]))
         villages[key] = Village(*key, code=None, is_poor=None)
     return HouseholdFrame(columns), len(table.rows) - len(rows)
 
@@ -473,7 +469,7 @@ def build_roster_template() -> Workbook:
 
 def write_roster_template(path: Path) -> Path:
     """Write the blank roster workbook to `path` (atomically, deterministic bytes) and return the path."""
-    return template.save_workbook(build_roster_template(), path)
+    return save_workbook(build_roster_template(), path)
 
 
 if __name__ == "__main__":

@@ -26,7 +26,10 @@ from typing import Any
 from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 
+from ducha.adapters.writer import save_workbook
+from ducha.adapters.xlsx_writer import put_value
 from ducha.model import schema
+from ducha.model.privacy import Audience, mask_id, mask_phone, redact
 from ducha.model.schema import HOUSEHOLD_EXITED, HOUSEHOLD_ORDINARY, HOUSEHOLD_TYPES, INTERVIEW_KINDS, NO, YES, Sheet
 from ducha.prefecture.archive import Archive, now_text
 from ducha.prefecture.roster import CADRE, HELPER, HOUSEHOLD_HELPER_POSITION, Household, Person, Roster, read_roster
@@ -35,7 +38,6 @@ from ducha.sheets.template import (
     TABLE_FIRST_DATA_ROW,
     build_template,
     form_row,
-    save_workbook,
     table_column,
 )
 
@@ -211,24 +213,25 @@ def _write_rows(ws: Worksheet, sheet: Sheet, records: Iterable[Mapping[str, Any]
     for row, record in enumerate(records, start=TABLE_FIRST_DATA_ROW):
         for key, value in record.items():
             if value is not None and value != "":
-                ws.cell(row, columns[key], value)
+                put_value(ws, row, columns[key], value)
 
 
-def _household_row(h: Household) -> dict[str, Any]:
+def _household_row(h: Household, audience: Audience) -> dict[str, Any]:
     registered = h.household_type != HOUSEHOLD_ORDINARY
     return {
         "township": h.township, "village": h.village, "household_type": h.household_type, "head_name": h.head_name,
-        "id_number": h.id_number, "phone": h.phone, "household_size": h.household_size,
+        "id_number": mask_id(h.id_number, audience) if h.id_number else None,
+        "phone": mask_phone(h.phone, audience) if h.phone else None, "household_size": h.household_size,
         "exit_year": h.exit_year if h.household_type == HOUSEHOLD_EXITED else None,
         "helper_name": h.helper_name if registered else None,
-        "helper_phone": h.helper_phone if registered else None,
+        "helper_phone": mask_phone(h.helper_phone, audience) if registered and h.helper_phone else None,
     }
 
 
-def _interview_row(p: Person, kind: str) -> dict[str, Any]:
+def _interview_row(p: Person, kind: str, audience: Audience) -> dict[str, Any]:
     """Phone numbers only for the 帮扶干部 phone checks (the sheet's 联系电话 applies to them alone)."""
     return {"township": p.township, "village": p.village, "kind": kind, "name": p.name, "position": p.position,
-            "phone": p.phone if kind == INTERVIEW_KINDS[1] else None}
+            "phone": mask_phone(p.phone, audience) if kind == INTERVIEW_KINDS[1] and p.phone else None}
 
 
 def _deadline(value: Any) -> Any:
@@ -263,12 +266,14 @@ def draw_record_rows(d: Draw, drawn_by: str, drawn_at: str) -> list[tuple[str, s
 
 
 def build_sample_workbook(d: Draw, *, drawn_by: str, drawn_at: str,
-                          revisit_entries: Iterable[Mapping[str, Any]] = ()):
-    """The inspection template pre-filled from a draw (openpyxl Workbook)."""
+                          revisit_entries: Iterable[Mapping[str, Any]] = (), full_ids: bool = False):
+    """The inspection template pre-filled from a draw (openpyxl Workbook). ID and phone numbers are masked unless
+    `full_ids` (a sample for field work, where the team must find the households and call the helpers)."""
+    audience = Audience.FIELD_WORK if full_ids else Audience.OUTSIDE
     wb = build_template()
     basic = wb[schema.BASIC.name]
     for key, value in (("month", d.month), ("county", d.county), ("county_code", d.county_code), ("mode", MODE)):
-        basic.cell(form_row(schema.BASIC, key), FORM_VALUE_COLUMN, value)
+        put_value(basic, form_row(schema.BASIC, key), FORM_VALUE_COLUMN, value)
     sampling = [{
         "township": v.township, "township_has_task": YES, "village": v.village,
         "village_is_poor": None if v.is_poor is None else (YES if v.is_poor else NO), "village_code": v.code,
@@ -278,15 +283,15 @@ def build_sample_workbook(d: Draw, *, drawn_by: str, drawn_at: str,
     _write_rows(ws, schema.SAMPLING, sampling)
     for offset, (label, value) in enumerate(draw_record_rows(d, drawn_by, drawn_at)):
         ws.cell(RECORD_FIRST_ROW + offset, RECORD_LABEL_COLUMN, label).font = Font(bold=True)
-        ws.cell(RECORD_FIRST_ROW + offset, RECORD_LABEL_COLUMN + 1, value)
+        put_value(ws, RECORD_FIRST_ROW + offset, RECORD_LABEL_COLUMN + 1, value)
     ws.column_dimensions[ws.cell(1, RECORD_LABEL_COLUMN).column_letter].width = 18
     ws.column_dimensions[ws.cell(1, RECORD_LABEL_COLUMN + 1).column_letter].width = 70
     _write_rows(wb[schema.HOUSEHOLDS.name], schema.HOUSEHOLDS,
-                [_household_row(h) for v in d.villages for h in v.households])
+                [_household_row(h, audience) for v in d.villages for h in v.households])
     _write_rows(wb[schema.VILLAGES.name], schema.VILLAGES,
                 [{"township": v.township, "village": v.village} for v in d.villages])
-    interviews = [_interview_row(p, INTERVIEW_KINDS[0]) for v in d.villages for p in v.cadres]
-    interviews += [_interview_row(p, INTERVIEW_KINDS[1]) for v in d.villages for p in v.helpers]
+    interviews = [_interview_row(p, INTERVIEW_KINDS[0], audience) for v in d.villages for p in v.cadres]
+    interviews += [_interview_row(p, INTERVIEW_KINDS[1], audience) for v in d.villages for p in v.helpers]
     interviews.sort(key=lambda r: (r["township"], r["village"], INTERVIEW_KINDS.index(r["kind"])))
     _write_rows(wb[schema.INTERVIEWS.name], schema.INTERVIEWS, interviews)
     keys = ("entry_id", "township", "village", "household", "problem", "requirement", "deadline")
@@ -296,9 +301,10 @@ def build_sample_workbook(d: Draw, *, drawn_by: str, drawn_at: str,
 
 
 def write_sample_workbook(d: Draw, out: Path, *, drawn_by: str, drawn_at: str,
-                          revisit_entries: Iterable[Mapping[str, Any]] = ()) -> Path:
+                          revisit_entries: Iterable[Mapping[str, Any]] = (), full_ids: bool = False) -> Path:
     """Write the pre-filled inspection workbook atomically and return its path."""
-    wb = build_sample_workbook(d, drawn_by=drawn_by, drawn_at=drawn_at, revisit_entries=revisit_entries)
+    wb = build_sample_workbook(d, drawn_by=drawn_by, drawn_at=drawn_at, revisit_entries=revisit_entries,
+                               full_ids=full_ids)
     return save_workbook(wb, Path(out))
 
 
@@ -307,7 +313,8 @@ def write_sample_workbook(d: Draw, out: Path, *, drawn_by: str, drawn_at: str,
 
 def record_draw(archive: Archive, d: Draw, drawn_by: str | None, drawn_at: str,
                 roster_file_sha256: str | None = None) -> int:
-    """Insert the draw into the archive's `draws` table (one transaction); returns its id."""
+    """Insert the draw into the archive's `draws` table (one transaction); returns its id. ID and phone numbers are
+    stored masked: the roster's hash and the seed repeat the draw."""
     parameters = {**d.parameters, "roster_file_sha256": roster_file_sha256}
     with archive.transaction() as db:
         cursor = db.execute(
@@ -315,7 +322,7 @@ def record_draw(archive: Archive, d: Draw, drawn_by: str | None, drawn_at: str,
             " sample) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (d.month, d.county, d.county_code, d.seed, d.roster_sha256, drawn_at, drawn_by,
              json.dumps(parameters, ensure_ascii=False, sort_keys=True),
-             json.dumps(d.sample(), ensure_ascii=False, sort_keys=True)))
+             redact(json.dumps(d.sample(), ensure_ascii=False, sort_keys=True))))
         return int(cursor.lastrowid or 0)
 
 
@@ -333,11 +340,13 @@ def _user() -> str:
 def sample_command(roster_path: Path, month: str, out: Path | None = None, county_code: str | None = None,
                    seed: int | None = None, archive: Archive | None = None, drawn_by: str | None = None, *,
                    revisit_entries: Iterable[Mapping[str, Any]] | Callable[[str], Iterable[Mapping[str, Any]]] = (),
-                   villages_per_township: int = 1, drawn_at: str | None = None) -> tuple[Draw, Path]:
+                   villages_per_township: int = 1, drawn_at: str | None = None,
+                   full_ids: bool = False) -> tuple[Draw, Path]:
     """`ducha sample`: read the roster, draw (a fresh seed from `secrets` when none is given), write the
     pre-filled workbook and record the draw in the archive when one is given.
 
     `revisit_entries` may be a function of the drawn county's code (its open ledger entries, for 「回访」).
+    `full_ids`: write whole ID and phone numbers (field work needs them); masked otherwise.
     Raises io.reading.UnreadableWorkbook (unreadable roster) or SamplingError (no draw possible)."""
     roster = read_roster(Path(roster_path))
     if seed is None:
@@ -347,7 +356,7 @@ def sample_command(roster_path: Path, month: str, out: Path | None = None, count
     drawn_at = drawn_at or now_text()
     entries = revisit_entries(d.county_code) if callable(revisit_entries) else revisit_entries
     path = write_sample_workbook(d, Path(out) if out else default_output(Path(roster_path), d), drawn_by=drawn_by,
-                                 drawn_at=drawn_at, revisit_entries=entries)
+                                 drawn_at=drawn_at, revisit_entries=entries, full_ids=full_ids)
     if archive is not None:
         record_draw(archive, d, drawn_by, drawn_at, roster.file_sha256)
     return d, path

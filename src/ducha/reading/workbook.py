@@ -108,6 +108,13 @@ class ParsedTable:
     def letter(self, key: str) -> str:
         return _letter(self.columns[key]) if key in self.columns else ""
 
+    def finding(self, code: Code, key: str, i: int, **kwargs: Any) -> Finding:
+        """A finding at record i, field `key` (its value unless another is given), pointing at that cell."""
+        row = self.rows[i]
+        kwargs.setdefault("value", self.values[key][i] if key in self.values else "")
+        return make_finding(code, sheet=self.sheet_name, cell=f"{self.letter(key) or 'A'}{row}", row=row,
+                            column=self.columns.get(key, 0) + 1, field=self.sheet.field(key).header, **kwargs)
+
     def frame(self) -> pd.DataFrame:
         data: dict[str, Any] = {}
         n = len(self.rows)

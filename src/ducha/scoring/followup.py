@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from ducha.model.findings import SEVERITY_ORDER, Severity
+from ducha.model.privacy import mask_id
 from ducha.model.records import ROW, InspectionData
 from ducha.scoring.indicators import SPECS, Indicator, SampleSpec
 from ducha.scoring.judgments import JUDGMENT_NAMES, HouseholdJudgment, Reason
@@ -66,12 +67,6 @@ class Flag(BaseModel):
     problem: str  # short, e.g. 错退；不认可
     reasons: tuple[Reason, ...]
     action: str
-
-
-def mask_id(id_number: str | None) -> str:
-    """Keep the first 6 and the last 4 characters: 11010519491231002X -> 110105********002X."""
-    text = "" if id_number is None else str(id_number)
-    return text[:6] + "*" * (len(text) - 10) + text[-4:] if len(text) > 10 else "*" * len(text)
 
 
 def _worst(severities: list[Severity]) -> Severity:

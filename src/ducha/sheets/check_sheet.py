@@ -7,56 +7,57 @@ from collections import defaultdict
 from ducha.checks.completeness import Completeness
 from ducha.model.findings import SEVERITY_ORDER, Finding, Severity, count_by_severity
 from ducha.model.schema import CHECK_RESULTS_SHEET
-from ducha.sheets.outputplan import SEVERITY_STYLE, GeneratedSheet, Link, Mark, OutputPlan, Style, auto_row_heights
+from ducha.sheets.outputplan import SEVERITY_STYLE, GeneratedSheet, Mark, OutputPlan, Style
+from ducha.sheets.toolkit import SheetBuilder
 
 FINDING_HEADERS = ["序号", "严重程度", "工作表", "单元格", "字段", "填写内容", "问题说明及修改方法", "代码"]
 FINDING_WIDTHS = [9, 9, 14, 16, 18, 22, 70, 22]
+NO_FINDINGS = "未发现问题。"
+
+
+def finding_row(number: int, f: Finding) -> list[object]:
+    """One finding as a row of the findings table (columns of FINDING_HEADERS)."""
+    return [number, f.severity.value, f.sheet, f.cell, f.field, f.value, f.message, f.code]
+
+
+def add_findings(s: SheetBuilder, findings: list[Finding], *, columns: int = len(FINDING_HEADERS),
+                 links: bool = True) -> int:
+    """The findings table: its header, one row per finding (the first `columns` columns; with `links`, the cell
+    links to the finding's cell of the same workbook), or a row saying nothing was found. Returns the header row."""
+    header = s.add(FINDING_HEADERS[:columns], Style.HEADER)
+    for n, f in enumerate(findings, start=1):
+        row = s.add(finding_row(n, f)[:columns])
+        s.style(f"B{row}", SEVERITY_STYLE[f.severity])
+        s.style(f"G{row}", Style.NOTE)
+        if links and f.cell:
+            s.link(f"D{row}", f.sheet, f.cell)
+    if not findings:
+        s.add(["", "", "", "", "", "", NO_FINDINGS, ""][:columns])
+    return header
 
 
 def check_results_sheet(findings: list[Finding], per_sheet: list[Completeness], per_village: list[Completeness],
                         title: str) -> GeneratedSheet:
     """One row per finding (with a link to its cell), after a summary of counts and completeness."""
     counts = count_by_severity(findings)
-    rows: list[list[object]] = [[title], []]
-    styles: list[tuple[str, Style]] = [("A1:H1", Style.TITLE)]
-    rows.append(["问题统计", "", f"错误 {counts[Severity.ERROR]} 个", f"警告 {counts[Severity.WARNING]} 个",
+    s = SheetBuilder(CHECK_RESULTS_SHEET, FINDING_WIDTHS)
+    s.add([title])
+    s.style(f"A1:{s.last}1", Style.TITLE)
+    s.add([])
+    row = s.add(["问题统计", "", f"错误 {counts[Severity.ERROR]} 个", f"警告 {counts[Severity.WARNING]} 个",
                  f"提示 {counts[Severity.INFO]} 个"])
-    styles.append((f"A{len(rows)}", Style.HEADER))
-    rows.append(["完整率", "", "范围", "已填/应填", "完整率"])
-    styles.append((f"A{len(rows)}:E{len(rows)}", Style.HEADER))
+    s.style(f"A{row}", Style.HEADER)
+    s.add(["完整率", "", "范围", "已填/应填", "完整率"], Style.HEADER)
     for label, items in (("按工作表", per_sheet), ("按村", per_village)):
         for item in items:
-            rows.append([label, "", item.scope, f"{item.answered}/{item.required}",
+            row = s.add([label, "", item.scope, f"{item.answered}/{item.required}",
                          item.ratio if item.ratio is not None else "无应填项"])
-            styles.append((f"E{len(rows)}", Style.PERCENT))
-    rows.append([])
-    header_row = len(rows) + 1
-    rows.append(list(FINDING_HEADERS))
-    styles.append((f"A{header_row}:H{header_row}", Style.HEADER))
-    links: list[Link] = []
-    for n, f in enumerate(findings, start=1):
-        rows.append([n, f.severity.value, f.sheet, f.cell, f.field, f.value, f.message, f.code])
-        r = len(rows)
-        styles.append((f"B{r}", SEVERITY_STYLE[f.severity]))
-        styles.append((f"G{r}", Style.NOTE))
-        if f.cell:
-            links.append(Link(cell=f"D{r}", sheet=f.sheet, target=f.cell))
-    if not findings:
-        rows.append(["", "", "", "", "", "", "未发现问题。", ""])
-    sheet = GeneratedSheet(
-        name=CHECK_RESULTS_SHEET,
-        rows=rows,
-        column_widths=FINDING_WIDTHS,
-        freeze=f"A{header_row + 1}",
-        styles=styles,
-        links=links,
-        auto_filter=f"A{header_row}:H{max(len(rows), header_row)}",
-        tab_color="C00000" if counts[Severity.ERROR] else "00B050",
-        position=0,
-        print_title_rows=f"{header_row}:{header_row}",
-    )
-    sheet.row_heights = auto_row_heights(sheet)
-    return sheet
+            s.style(f"E{row}", Style.PERCENT)
+    s.add([])
+    header = add_findings(s, findings)
+    return s.build(freeze=f"A{header + 1}", auto_filter=f"A{header}:H{max(len(s.rows), header)}",
+                   tab_color="C00000" if counts[Severity.ERROR] else "00B050", position=0,
+                   print_title_rows=f"{header}:{header}")
 
 
 def marks_for(findings: list[Finding]) -> list[Mark]:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from openpyxl.utils import range_boundaries
+from openpyxl.utils import get_column_letter, range_boundaries
 
 from ducha.model.findings import Severity
 
@@ -49,6 +49,29 @@ FILLS = {
     Style.BAD: "FFC7CE",
     Style.TOTAL: "FCE4D6",
 }
+
+
+@dataclass(frozen=True)
+class Formula:
+    """A formula ducha composed, and Python's own value of it (written as the cell's cached value, so that a
+    viewer that does not recalculate shows the same number). Every other value of a sheet is written as it is:
+    a `str` is always text, whatever it starts with."""
+
+    expr: str  # without the leading "="
+    cached: float | int | str | bool | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "expr", self.expr.removeprefix("="))
+
+
+def sheet_ref(name: str) -> str:
+    """A sheet name as a formula refers to it: quoted, its quotes doubled (the name may be the clerk's)."""
+    return "'" + name.replace("'", "''") + "'"
+
+
+def formula_text(text: str) -> str:
+    """A string literal inside a composed formula: quoted, its quotes doubled, so it cannot end the literal."""
+    return '"' + str(text).replace('"', '""') + '"'
 
 
 @dataclass(frozen=True)
@@ -95,9 +118,19 @@ class Conditional:
     style: Style
 
 
+@dataclass(frozen=True)
+class ListValidation:
+    """A drop-down list of `choices` on the cells of `range`; other values are refused with `error`."""
+
+    range: str
+    choices: tuple[str, ...]
+    error_title: str
+    error: str
+
+
 @dataclass
 class GeneratedSheet:
-    """A sheet ducha owns: recreated on every run. Strings starting with '=' are formulas."""
+    """A sheet ducha owns: recreated on every run. Only `Formula` values are formulas; every `str` is text."""
 
     name: str
     rows: list[list[Any]]
@@ -110,6 +143,8 @@ class GeneratedSheet:
     charts: list[BarChart | LineChart] = field(default_factory=list)
     conditional: list[Conditional] = field(default_factory=list)
     auto_filter: str | None = None
+    validations: list[ListValidation] = field(default_factory=list)
+    hidden_columns: list[str] = field(default_factory=list)  # column letters
     print_title_rows: str | None = None  # e.g. "1:2", repeated on every printed page
     landscape: bool = True
     tab_color: str = "C00000"
@@ -132,10 +167,17 @@ def auto_row_heights(sheet: GeneratedSheet) -> dict[int, float]:
     for row, col in wrapped:
         values = sheet.rows[row - 1] if row <= len(sheet.rows) and row not in merged else []
         value = values[col - 1] if col <= min(len(values), len(sheet.column_widths)) else None
-        if isinstance(value, str) and not value.startswith("="):
+        if isinstance(value, str):
             width = max(sheet.column_widths[col - 1] - 1, 1)
             lines[row] = max(lines.get(row, 1), math.ceil(text_width(value) / width))
     return {row: n * LINE_HEIGHT for row, n in sorted(lines.items()) if n > 1}
+
+
+def formula_values(sheet: GeneratedSheet) -> dict[str, Any]:
+    """A1 cell -> cached value of every formula of the sheet."""
+    return {f"{get_column_letter(col)}{row}": value.cached
+            for row, values in enumerate(sheet.rows, start=1)
+            for col, value in enumerate(values, start=1) if isinstance(value, Formula)}
 
 
 def _cells_of(ref: str) -> list[tuple[int, int]]:

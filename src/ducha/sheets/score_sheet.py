@@ -12,9 +12,10 @@ from typing import Any
 
 from openpyxl.utils import get_column_letter
 
+from ducha.model.privacy import mask_id
 from ducha.model.records import ROW, InspectionData
 from ducha.model.schema import EVIDENCE_SHEET, FOLLOW_UP_SHEET, SCORE_SHEET, SHEETS_BY_KEY, VILLAGE_EVIDENCE_SHEET
-from ducha.scoring.followup import Flag, build_flags, mask_id
+from ducha.scoring.followup import Flag, build_flags
 from ducha.scoring.indicators import (
     HOUSEHOLD_COLUMNS,
     NO_DATA,
@@ -36,13 +37,18 @@ from ducha.sheets.outputplan import (
     SEVERITY_STYLE,
     BarChart,
     Conditional,
+    Formula,
     GeneratedSheet,
     Link,
     Mark,
     OutputPlan,
     Style,
     auto_row_heights,
+    formula_text,
+    formula_values,
+    sheet_ref,
 )
+from ducha.sheets.toolkit import SheetBuilder
 
 EVIDENCE_HEADERS = {ROW: "农户调查行号", "township": "乡镇", "village": "村", "household_type": "户类型",
                     "head_name": "户主姓名", "id_number": "身份证号（脱敏）", "household_size": "家庭人口",
@@ -67,59 +73,26 @@ def _sheet_name(data: InspectionData, key: str) -> str:
     return data.sheet_names.get(key) or SHEETS_BY_KEY[key].name
 
 
-class _Sheet:
-    """Rows being built, with their styles, merges, links and expected formula values."""
-
-    def __init__(self, name: str, width: int) -> None:
-        self.name, self.width = name, width
-        self.rows: list[list[Any]] = []
-        self.styles: list[tuple[str, Style]] = []
-        self.links: list[Link] = []
-        self.merges: list[str] = []
-        self.expected: dict[tuple[str, str], ScalarValue] = {}
-        self.chart: BarChart | None = None
-
-    def add(self, values: list[Any], style: Style | None = None) -> int:
-        self.rows.append(list(values))
-        row = len(self.rows)
-        if style:
-            self.styles.append((f"A{row}:{get_column_letter(self.width)}{row}", style))
-        return row
-
-    def section(self, title: str) -> int:
-        row = self.add([title], Style.HEADER)
-        self.merges.append(f"A{row}:{get_column_letter(self.width)}{row}")
-        return row
-
-    def expect(self, cell: str, value: ScalarValue) -> None:
-        self.expected[(self.name, cell)] = value
-
-    def build(self, widths: list[float], **kw: Any) -> GeneratedSheet:
-        charts = [self.chart] if self.chart else []
-        return GeneratedSheet(name=self.name, rows=self.rows, column_widths=widths, styles=self.styles,
-                              links=self.links, merges=self.merges, charts=charts, **kw)
-
-
 def _evidence_sheets(data: InspectionData, judgments: list[HouseholdJudgment]) -> tuple[GeneratedSheet, ...]:
     """「判定明细」 (one row per household) and 「村级明细」 (one row per village), linked to their source rows."""
     households = household_evidence(data, judgments)
     notes = {j.row: _judgment_notes(j) for j in judgments}
-    hh = _Sheet(EVIDENCE_SHEET, len(EVIDENCE_HEADERS))
+    hh_widths = [10, 10, 10, 14, 10, 21, 8] + [10] * (len(HOUSEHOLD_COLUMNS)) + [30, 60]
+    vg_widths = [10, 10, 10] + [12] * len(VILLAGE_COLUMNS)
+    hh = SheetBuilder(EVIDENCE_SHEET, hh_widths, full_width=True)
     hh.add(list(EVIDENCE_HEADERS.values()), Style.HEADER)
     for rec in households.to_dict("records"):
         verdicts, reasons = notes[rec[ROW]]
         rec.update(id_number=mask_id(rec["id_number"]), verdicts=verdicts, reasons=reasons)
         row = hh.add([rec[k] for k in EVIDENCE_HEADERS])
         hh.links.append(Link(f"A{row}", _sheet_name(data, "households"), f"A{rec[ROW]}"))
-    vg = _Sheet(VILLAGE_EVIDENCE_SHEET, len(VILLAGE_HEADERS))
+    vg = SheetBuilder(VILLAGE_EVIDENCE_SHEET, vg_widths, full_width=True)
     vg.add(list(VILLAGE_HEADERS.values()), Style.HEADER)
     for rec in village_evidence(data).to_dict("records"):
         row = vg.add([rec[k] for k in VILLAGE_HEADERS])
         vg.links.append(Link(f"A{row}", _sheet_name(data, "villages"), f"A{rec[ROW]}"))
-    hh_widths = [10, 10, 10, 14, 10, 21, 8] + [10] * (len(HOUSEHOLD_COLUMNS)) + [30, 60]
-    vg_widths = [10, 10, 10] + [12] * len(VILLAGE_COLUMNS)
-    return tuple(sheet.build(widths, freeze="A2", auto_filter=f"A1:{get_column_letter(sheet.width)}{len(sheet.rows)}",
-                             tab_color="808080") for sheet, widths in ((hh, hh_widths), (vg, vg_widths)))
+    return tuple(sheet.build(freeze="A2", auto_filter=f"A1:{sheet.last}{len(sheet.rows)}",
+                             tab_color="808080") for sheet in (hh, vg))
 
 
 def _judgment_notes(j: HouseholdJudgment) -> tuple[str, str]:
@@ -131,7 +104,7 @@ def _judgment_notes(j: HouseholdJudgment) -> tuple[str, str]:
 
 
 def _range(sheet: str, column: str, rows: int) -> str:
-    return f"'{sheet}'!${column}$2:${column}${max(2, rows + 1)}"
+    return f"{sheet_ref(sheet)}!${column}$2:${column}${max(2, rows + 1)}"
 
 
 def _sample_formulas(spec: SampleSpec, counts: dict[str, int], row: int) -> tuple[str, str, str]:
@@ -142,8 +115,9 @@ def _sample_formulas(spec: SampleSpec, counts: dict[str, int], row: int) -> tupl
     sizes = _range(sheet, letters["household_size"], counts[spec.table]) if spec.people else ""
 
     def term(v: str) -> str:
-        return f'SUMIF({values},"{v}",{sizes})' if spec.people else f'COUNTIF({values},"{v}")'
-    return f"={term(spec.hit)}", f"={term(spec.hit)}+{term(spec.miss)}", f'=IF(D{row}=0,"{NO_SAMPLE}",C{row}/D{row})'
+        return f"SUMIF({values},{formula_text(v)},{sizes})" if spec.people else f"COUNTIF({values},{formula_text(v)})"
+    value = f"IF(D{row}=0,{formula_text(NO_SAMPLE)},C{row}/D{row})"
+    return term(spec.hit), f"{term(spec.hit)}+{term(spec.miss)}", value
 
 
 def _county_formulas(spec: CountySpec, data: InspectionData, row: int) -> tuple[Any, Any, str] | None:
@@ -151,18 +125,19 @@ def _county_formulas(spec: CountySpec, data: InspectionData, row: int) -> tuple[
     cells = {k: data.county.cells.get(k) for k in (spec.a, spec.b) if k}
     if not all(cells.values()):
         return None
-    a, b = (f"'{sheet}'!{cells[k]}" if k else "" for k in (spec.a, spec.b))
+    a, b = (f"{sheet_ref(sheet)}!{cells[k]}" if k else "" for k in (spec.a, spec.b))
 
     def guard(*refs: str, then: str) -> str:
-        return f'=IF(AND({",".join(f"ISNUMBER({r})" for r in refs)}),{then},"{NO_DATA}")'
+        return f'IF(AND({",".join(f"ISNUMBER({r})" for r in refs)}),{then},{formula_text(NO_DATA)})'
     numerator = {"growth": guard(a, b, then=f"{a}-{b}"),
                  "decline": guard(a, b, then=f"{b}-{a}")}.get(spec.op, guard(a, then=a))
     denominator = 100 if spec.op == "points" else guard(b, then=b)
-    value = f'=IF(AND(ISNUMBER(C{row}),ISNUMBER(D{row})),IF(D{row}=0,"{NO_SAMPLE}",C{row}/D{row}),"{NO_DATA}")'
+    value = (f"IF(AND(ISNUMBER(C{row}),ISNUMBER(D{row})),IF(D{row}=0,{formula_text(NO_SAMPLE)},C{row}/D{row}),"
+             f"{formula_text(NO_DATA)})")
     return numerator, denominator, value
 
 
-def _indicator_row(sheet: _Sheet, ind: Indicator, data: InspectionData, counts: dict[str, int]) -> int:
+def _indicator_row(sheet: SheetBuilder, ind: Indicator, data: InspectionData, counts: dict[str, int]) -> int:
     row = len(sheet.rows) + 1
     spec = SPECS[ind.key]
     formulas = (_sample_formulas(spec, counts, row) if isinstance(spec, SampleSpec)
@@ -174,20 +149,18 @@ def _indicator_row(sheet: _Sheet, ind: Indicator, data: InspectionData, counts: 
     if ind.threshold is not None:
         sign, test = ("≥", "<") if ind.direction == "at_least" else ("≤", ">")
         threshold = f"{sign} {percent(ind.threshold)}"
-        flag = f'=IF(ISNUMBER(E{row}),IF(E{row}{test}{ind.threshold!r},"红旗",""),"")'
-        sheet.expect(f"H{row}", "红旗" if ind.red_flag else "")
-    cells = list(formulas) if formulas else shown
+        flag = Formula(f'IF(ISNUMBER(E{row}),IF(E{row}{test}{ind.threshold!r},"红旗",""),"")',
+                       "红旗" if ind.red_flag else "")
+    cells = ([Formula(f, value) if isinstance(f, str) else f for f, value in zip(formulas, shown, strict=True)]
+             if formulas else shown)
     sheet.add([ind.item, ind.name, *cells, ind.formula_zh, threshold, flag])
-    for column, formula, value in zip("CDE", cells, shown, strict=True):
-        if isinstance(formula, str) and formula.startswith("="):
-            sheet.expect(f"{column}{row}", value)
     sheet.styles.extend([(f"A{row}:H{row}", Style.NOTE), (f"E{row}", Style.PERCENT)])
     if ind.red_flag:
         sheet.styles.append((f"E{row}", Style.BAD))
     return row
 
 
-def _evidence_link(sheet: _Sheet, row: int, evidence: tuple, data: InspectionData) -> str:
+def _evidence_link(sheet: SheetBuilder, row: int, evidence: tuple, data: InspectionData) -> str:
     if not evidence:
         return ""
     first = evidence[0]
@@ -200,15 +173,14 @@ def _evidence_link(sheet: _Sheet, row: int, evidence: tuple, data: InspectionDat
 SUMMARY_FIRST_ROW = 8  # the first item's row in section 一
 
 
-def _heading(s: _Sheet, card: ScoreCard) -> None:
+def _heading(s: SheetBuilder, card: ScoreCard) -> None:
     """Rows 1-4: title, county / month / N item, total / rubric, red flags."""
     n_item = card.items[-1]
     last = SUMMARY_FIRST_ROW + len(card.items) - 1
     s.add(["精准扶贫专题督查评分表"], Style.TITLE)
     s.add(["被督查县", card.county, "督查月份", card.month, "本月重点督查内容", f"{n_item.key} {n_item.name}"])
-    s.add(["总分", f"=SUM(D{SUMMARY_FIRST_ROW}:D{last})", "满分", card.max_total, "评分细则",
+    s.add(["总分", Formula(f"SUM(D{SUMMARY_FIRST_ROW}:D{last})", card.total), "满分", card.max_total, "评分细则",
            f"{card.rubric_name}（版本 {card.rubric_version}）"])
-    s.expect("B3", card.total)
     s.add(["红旗", "、".join(f.name for f in card.red_flags) or "无"])
     s.merges.extend(["A1:H1", "F2:H2", "F3:H3", "B4:H4"])
     s.styles.extend([("A2:A4", Style.HEADER), ("C2:C3", Style.HEADER), ("E2:E3", Style.HEADER),
@@ -216,26 +188,26 @@ def _heading(s: _Sheet, card: ScoreCard) -> None:
     s.add([])
 
 
-def _summary(s: _Sheet, card: ScoreCard) -> None:
+def _summary(s: SheetBuilder, card: ScoreCard) -> None:
     """Section 一: points per item against the maximum, and the bar chart of them."""
-    s.section("一、各项得分")
+    s.banner("一、各项得分", Style.HEADER)
     s.add(["项目", "名称", "满分", "得分", "扣分"], Style.HEADER)
     for item in card.items:
         row = len(s.rows) + 1
-        s.add([item.key, item.name, item.max_points, item.points, f"=C{row}-D{row}"])
-        s.expect(f"E{row}", item.max_points - item.points)
+        short = Formula(f"C{row}-D{row}", item.max_points - item.points)
+        s.add([item.key, item.name, item.max_points, item.points, short])
         s.styles.append((f"D{row}", Style.GOOD if item.points >= item.max_points else Style.BAD))
     first, last = SUMMARY_FIRST_ROW, len(s.rows)
     s.styles.append((f"C{first}:E{last}", Style.NUMBER))
-    s.chart = BarChart(title="各项得分与满分", categories=f"B{first}:B{last}",
+    s.charts = [BarChart(title="各项得分与满分", categories=f"B{first}:B{last}",
                        series=((f"D{first - 1}", f"D{first}:D{last}"), (f"C{first - 1}", f"C{first}:C{last}")),
-                       anchor="J2", y_title="分", x_title="项目")
+                       anchor="J2", y_title="分", x_title="项目")]
     s.add([])
 
 
-def _deductions(s: _Sheet, card: ScoreCard, inds: dict[str, Indicator], data: InspectionData) -> None:
+def _deductions(s: SheetBuilder, card: ScoreCard, inds: dict[str, Indicator], data: InspectionData) -> None:
     """Section 三: every deduction with its rule, points, evidence link and reason."""
-    s.section("三、扣分明细")
+    s.banner("三、扣分明细", Style.HEADER)
     s.add(["项目", "规则", "扣分", "证据", "指标数值", "扣分原因"], Style.HEADER)
     deductions = [d for item in card.items for d in item.deductions]
     for d in deductions:
@@ -249,9 +221,9 @@ def _deductions(s: _Sheet, card: ScoreCard, inds: dict[str, Indicator], data: In
     s.add([])
 
 
-def _red_flags(s: _Sheet, card: ScoreCard, rows: dict[str, int]) -> None:
+def _red_flags(s: SheetBuilder, card: ScoreCard, rows: dict[str, int]) -> None:
     """Section 四: the red flags, each linked to its indicator row."""
-    s.section("四、红旗指标（国家标准：错退率 ≤ 2%，漏评率 ≤ 2%，群众认可度 ≥ 90%）")
+    s.banner("四、红旗指标（国家标准：错退率 ≤ 2%，漏评率 ≤ 2%，群众认可度 ≥ 90%）", Style.HEADER)
     s.add(["项目", "指标", "数值", "后果", "", "说明"], Style.HEADER)
     for f in card.red_flags:
         row = s.add([SPECS[f.indicator].item, f.name, f.value_text, EFFECT_NAMES[f.effect], None, f.reason], Style.BAD)
@@ -261,22 +233,23 @@ def _red_flags(s: _Sheet, card: ScoreCard, rows: dict[str, int]) -> None:
         s.add(["", "无"])
 
 
-def _score_sheet(data: InspectionData, indicators: list[Indicator], card: ScoreCard) -> tuple[_Sheet, dict[str, int]]:
+def _score_sheet(data: InspectionData, indicators: list[Indicator],
+                 card: ScoreCard) -> tuple[SheetBuilder, dict[str, int]]:
     """The 「评分」 sheet, and the row of each indicator on it."""
-    s = _Sheet(SCORE_SHEET, len(SCORE_WIDTHS))
+    s = SheetBuilder(SCORE_SHEET, SCORE_WIDTHS, full_width=True)
     inds = {ind.key: ind for ind in indicators}
     counts = {"households": len(data.households), "villages": len(data.villages)}
     _heading(s, card)
     _summary(s, card)
-    s.section("二、指标（分子、分母、数值为实时公式，点击单元格可查看算法；分母为 0 显示“无样本”）")
+    s.banner("二、指标（分子、分母、数值为实时公式，点击单元格可查看算法；分母为 0 显示“无样本”）", Style.HEADER)
     s.add(["项目", "指标", "分子", "分母", "数值", "计算公式", "阈值", "红旗"], Style.HEADER)
     rows = {key: _indicator_row(s, inds[key], data, counts) for item in card.items for key in item.indicators
             if key in inds}
     s.add([])
     _deductions(s, card, inds, data)
     _red_flags(s, card, rows)
-    if s.chart:  # below everything, so that the sheet prints on A4 at a readable scale
-        s.chart = replace(s.chart, anchor=f"B{len(s.rows) + 2}")
+    # the chart below everything, so that the sheet prints on A4 at a readable scale
+    s.charts = [replace(chart, anchor=f"B{len(s.rows) + 2}") for chart in s.charts]
     return s, rows
 
 
@@ -293,7 +266,8 @@ def _follow_up_sheet(data: InspectionData, flags: list[Flag], score_rows: dict[s
                      card: ScoreCard) -> GeneratedSheet:
     headers = ["序号", "级别", "严重程度", "乡镇", "村", "户主", "身份证号", "问题", "原因代码", "原因说明", "建议措施",
                "来源"]
-    s = _Sheet(FOLLOW_UP_SHEET, len(headers))
+    widths = [5, 5, 7, 9, 9, 8, 20, 18, 14, 40, 30, 16]
+    s = SheetBuilder(FOLLOW_UP_SHEET, widths, full_width=True)
     s.add([f"跟进清单：{card.county or ''} {card.month or ''}，共 {len(flags)} 条"], Style.TITLE)
     s.merges.append(f"A1:{get_column_letter(len(headers))}1")
     s.add(headers, Style.HEADER)
@@ -305,8 +279,7 @@ def _follow_up_sheet(data: InspectionData, flags: list[Flag], score_rows: dict[s
         s.styles.extend([(f"A{row}:L{row}", Style.NOTE), (f"C{row}", SEVERITY_STYLE[f.severity])])
         if target:
             s.links.append(Link(f"L{row}", sheet, target))
-    widths = [5, 5, 7, 9, 9, 8, 20, 18, 14, 40, 30, 16]
-    return s.build(widths, freeze="A3", auto_filter=f"A2:L{len(s.rows)}", position=1)
+    return s.build(freeze="A3", auto_filter=f"A2:L{len(s.rows)}", position=1)
 
 
 def _marks(data: InspectionData, flags: list[Flag]) -> list[Mark]:
@@ -330,7 +303,7 @@ def build_score_output(data: InspectionData, judgments: list[HouseholdJudgment],
                        card: ScoreCard, flags: list[Flag]) -> ScoreOutput:
     """The generated sheets, marks, expected formula values and conditional colours of one score run."""
     builder, score_rows = _score_sheet(data, indicators, card)
-    score = builder.build(SCORE_WIDTHS, freeze="A5", position=0)
+    score = builder.build(freeze="A5", position=0)
     follow_up = _follow_up_sheet(data, flags, score_rows, card)
     plan = OutputPlan(sheets=[score, follow_up, *_evidence_sheets(data, judgments)], marks=_marks(data, flags))
     first, last = SUMMARY_FIRST_ROW, SUMMARY_FIRST_ROW + len(card.items) - 1
@@ -342,7 +315,8 @@ def build_score_output(data: InspectionData, judgments: list[HouseholdJudgment],
         sheet.row_heights = auto_row_heights(sheet)
         if sheet.name in (EVIDENCE_SHEET, VILLAGE_EVIDENCE_SHEET):
             sheet.print_title_rows = "1:1"
-    return ScoreOutput(plan=plan, card=card, flags=flags, expected=builder.expected, indicators=indicators)
+    expected = {(sheet.name, cell): value for sheet in plan.sheets for cell, value in formula_values(sheet).items()}
+    return ScoreOutput(plan=plan, card=card, flags=flags, expected=expected, indicators=indicators)
 
 
 @dataclass

@@ -1,15 +1,12 @@
 """The blank county inspection workbook, generated from the schema.
 
-Run `python -m ducha.sheets.template [path]` to rewrite the committed template in `workbook_templates/`.
+Run `python -m ducha.adapters.writer [path]` to rewrite the committed template in `workbook_templates/`.
 Layout facts the reader relies on are the constants below; everything else (headers, formats, drop-downs,
 prompts) comes from `schema.INPUT_SHEETS`.
 """
 
 from __future__ import annotations
 
-import io
-import sys
-import zipfile
 from datetime import datetime
 from pathlib import Path
 
@@ -18,9 +15,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Si
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
-from openpyxl.xml.functions import tostring
 
-from ducha.adapters.files import write_atomically
 from ducha.model import schema
 from ducha.model.parameters import parameter_rows
 from ducha.model.schema import Field, FieldType, Layout, Sheet
@@ -50,8 +45,6 @@ TEMPLATE_FILE_NAME = f"{WORKBOOK_TITLE}.xlsx"
 REPOSITORY_TEMPLATE = Path(__file__).resolve().parents[3] / "workbook_templates" / TEMPLATE_FILE_NAME
 
 FIXED_TIME = datetime(2019, 1, 1)  # workbook properties, so two generations are identical
-_ZIP_TIME = (2019, 1, 1, 0, 0, 0)
-_CORE_PART = "docProps/core.xml"
 
 TEXT_FORMAT = "@"
 NUMBER_FORMATS: dict[FieldType, str] = {
@@ -439,40 +432,3 @@ def build_template() -> Workbook:
     props.title = WORKBOOK_TITLE
     props.created = props.modified = FIXED_TIME
     return wb
-
-
-def workbook_bytes(wb: Workbook) -> bytes:
-    """The .xlsx bytes of a workbook, with fixed zip timestamps so equal workbooks give equal bytes."""
-    modified = wb.properties.modified
-    raw = io.BytesIO()
-    wb.save(raw)  # openpyxl stamps the current time into the properties
-    wb.properties.modified = modified
-    core = tostring(wb.properties.to_tree())
-    out = io.BytesIO()
-    with zipfile.ZipFile(raw) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            fixed = zipfile.ZipInfo(info.filename, date_time=_ZIP_TIME)
-            fixed.compress_type = zipfile.ZIP_DEFLATED
-            fixed.external_attr = 0o600 << 16
-            dst.writestr(fixed, core if info.filename == _CORE_PART else src.read(info.filename))
-    return out.getvalue()
-
-
-def save_workbook(wb: Workbook, path: Path) -> Path:
-    """Save atomically (temporary file in the same folder, then one rename) with deterministic bytes."""
-    data = workbook_bytes(wb)
-
-    def write(tmp: Path) -> None:
-        tmp.write_bytes(data)
-        tmp.chmod(0o644)
-
-    return write_atomically(Path(path), write)
-
-
-def write_template(path: Path) -> Path:
-    """Write the blank inspection workbook to `path` (atomically) and return the path."""
-    return save_workbook(build_template(), path)
-
-
-if __name__ == "__main__":
-    print(write_template(Path(sys.argv[1]) if len(sys.argv) > 1 else REPOSITORY_TEMPLATE))
