@@ -31,8 +31,8 @@ _SECURE = {"food_secure": "是", "clothing_secure": "是", "education_secured": 
            "minimum_living_eligible": "否", "minimum_living_received": "否", "recognition": "认可"}
 _REGISTERED = {"identification_standard": "国家", "poor_attribute": "一般贫困户", "poverty_cause": "因病",
                "has_industry": "是", "in_critical_illness_insurance": "是", "two_exemptions_one_subsidy": "是",
-               "high_school_aid": "不涉及", "has_help_plan": "是", "has_handbook": "是", "helper_name": "王帮",
-               "helper_phone": "13800000000"}
+               "high_school_aid": "不涉及", "has_help_plan": "是", "help_plan_targets_cause": "是",
+               "has_handbook": "是", "helper_name": "王帮", "helper_phone": "13800000000"}
 _POOR = {"household_type": HOUSEHOLD_POOR, "income_per_head": 3000.0, "form_complete": "是",
          "publicity_records": "是", "meeting_minutes": "是", "category_matches": "是", "cause_matches": "是",
          **_REGISTERED}
@@ -89,7 +89,8 @@ def frame(sheet: Sheet, records: list[dict[str, Any]]) -> pd.DataFrame:
 
 
 def make_data(households: Sequence[dict[str, Any]] = (), villages: Sequence[dict[str, Any]] = (),
-              county_values: dict[str, Any] | None = None, *, month: str | None = "2019-11",
+              county_values: dict[str, Any] | None = None, *, sampling: Sequence[dict[str, Any]] = (),
+              month: str | None = "2019-11",
               key_item: str | None = N_STATIONED, parameters: Parameters = DEFAULT_PARAMETERS,
               **basic: Any) -> InspectionData:
     """InspectionData with the given households, villages and county figures (clean county by default)."""
@@ -97,7 +98,7 @@ def make_data(households: Sequence[dict[str, Any]] = (), villages: Sequence[dict
     return InspectionData(
         basic=FormValues({"month": month, "county": "某县", "key_item": key_item, **basic},
                          {f.key: f"B{i}" for i, f in enumerate(BASIC.fields, start=2)}),
-        sampling=frame(SAMPLING, []),
+        sampling=frame(SAMPLING, list(sampling)),
         households=frame(HOUSEHOLDS, list(households)),
         villages=frame(VILLAGES, list(villages)),
         county=FormValues(dict(county_values), {f.key: f"B{i}" for i, f in enumerate(COUNTY.fields, start=2)}),

@@ -14,11 +14,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from openpyxl.utils import get_column_letter
 
 from ducha.model.findings import Severity
 from ducha.model.schema import N_EDUCATION, N_HEALTH, N_SECURITY, N_STATIONED
 from markdown_workbook import (
     add_village,
+    column_of,
+    found,
     assert_findings,
     check_sheets,
     findings_at,
@@ -49,27 +52,27 @@ TABLE_CELLS = """
 |----------|----|----------------------|----------------|--------|----------------------|
 | 农户调查 | 2  | 户主姓名             |                | D2     | required-missing     |
 | 农户调查 | 2  | 身份证号             | '              | E2     | required-missing     |
-| 农户调查 | 7  | 脱贫年度             |                | Q7     | required-if-missing  |
-| 农户调查 | 2  | 识别标准             |                | N2     | required-if-missing  |
-| 农户调查 | 2  | 登记表填写完整       |                | R2     | required-if-missing  |
-| 农户调查 | 7  | 帮扶责任人电话       |                | AO7    | required-if-missing  |
-| 农户调查 | 12 | 脱贫年度             | 2018           | Q12    | not-applicable       |
-| 农户调查 | 7  | 登记表填写完整       | 是             | R7     | not-applicable       |
-| 农户调查 | 12 | 享受两免一补         | 是             | AG12   | not-applicable       |
-| 农户调查 | 2  | 识别标准             | 县定           | N2     | choice-invalid       |
-| 农户调查 | 2  | 不愁吃               | 可能           | W2     | choice-invalid       |
-| 农户调查 | 2  | 不愁吃               | 不涉及         | W2     | choice-invalid       |
-| 农户调查 | 2  | 群众认可             | 基本认可       | AP2    | choice-invalid       |
+| 农户调查 | 7  | 脱贫年度             |                | R7     | required-if-missing  |
+| 农户调查 | 2  | 识别标准             |                | O2     | required-if-missing  |
+| 农户调查 | 2  | 登记表填写完整       |                | S2     | required-if-missing  |
+| 农户调查 | 7  | 帮扶责任人电话       |                | AQ7    | required-if-missing  |
+| 农户调查 | 12 | 脱贫年度             | 2018           | R12    | not-applicable       |
+| 农户调查 | 7  | 登记表填写完整       | 是             | S7     | not-applicable       |
+| 农户调查 | 12 | 享受两免一补         | 是             | AH12   | not-applicable       |
+| 农户调查 | 2  | 识别标准             | 县定           | O2     | choice-invalid       |
+| 农户调查 | 2  | 不愁吃               | 可能           | X2     | choice-invalid       |
+| 农户调查 | 2  | 不愁吃               | 不涉及         | X2     | choice-invalid       |
+| 农户调查 | 2  | 群众认可             | 基本认可       | AR2    | choice-invalid       |
 | 农户调查 | 2  | 家庭人口             | 0              | G2     | out-of-range         |
 | 农户调查 | 2  | 家庭人口             | 4.5            | G2     | integer-invalid      |
 | 农户调查 | 2  | 家庭人口             | 四口           | G2     | integer-invalid      |
 | 农户调查 | 2  | 财产性收入           | -1             | K2     | out-of-range         |
 | 农户调查 | 2  | 财产性收入           | 很多           | K2     | number-invalid       |
-| 农户调查 | 7  | 脱贫年度             | 去年           | Q7     | year-invalid         |
-| 农户调查 | 7  | 脱贫年度             | 18             | Q7     | year-invalid         |
-| 农户调查 | 7  | 脱贫年度             | 2013           | Q7     | out-of-range         |
-| 农户调查 | 2  | 帮扶责任人电话       | '1391234567    | AO2    | phone-invalid        |
-| 农户调查 | 2  | 帮扶责任人电话       | 139abcd5678    | AO2    | phone-invalid        |
+| 农户调查 | 7  | 脱贫年度             | 去年           | R7     | year-invalid         |
+| 农户调查 | 7  | 脱贫年度             | 18             | R7     | year-invalid         |
+| 农户调查 | 7  | 脱贫年度             | 2013           | R7     | out-of-range         |
+| 农户调查 | 2  | 帮扶责任人电话       | '1391234567    | AQ2    | phone-invalid        |
+| 农户调查 | 2  | 帮扶责任人电话       | 139abcd5678    | AQ2    | phone-invalid        |
 | 农户调查 | 12 | 联系电话             | '23912345678   | F12    | phone-invalid        |
 | 访谈记录 | 3  | 联系电话             |                | F3     | required-if-missing  |
 | 访谈记录 | 3  | 是否接通             |                | G3     | required-if-missing  |
@@ -151,7 +154,7 @@ def test_not_applicable_is_a_warning_and_required_if_an_error() -> None:
         | 行 | 户类型   | 脱贫年度 |
         | 7  | 脱贫户   |          |
         | 12 | 普通农户 | 2018     |
-    """}, {"农户调查!Q7": "required-if-missing", "农户调查!Q12": "not-applicable"})
+    """}, {"农户调查!R7": "required-if-missing", "农户调查!R12": "not-applicable"})
 
     assert [f.severity for f in result.findings] == [Severity.ERROR, Severity.WARNING]
     assert "脱贫户" in result.findings[0].message
@@ -161,14 +164,14 @@ def test_dissent_without_a_reason_is_required_if_missing_at_the_reason_cell() ->
     assert_findings({"农户调查": """
         | 行 | 群众认可 | 不认可原因 |
         | 2  | 不认可   |            |
-    """}, {"农户调查!AQ2": "required-if-missing"})
+    """}, {"农户调查!AS2": "required-if-missing"})
 
 
 def test_a_reason_given_by_a_household_that_recognises_is_reported_once_as_not_applicable() -> None:
     result = assert_findings({"农户调查": """
         | 行 | 群众认可 | 不认可原因     |
         | 2  | 认可     | 帮扶干部很少来 |
-    """}, {"农户调查!AQ2": "not-applicable"})
+    """}, {"农户调查!AS2": "not-applicable"})
 
     assert "不认可" in result.findings[0].message
 
@@ -177,14 +180,14 @@ def test_a_household_of_25_people_is_out_of_range_and_its_income_per_head_no_lon
     assert_findings({"农户调查": """
         | 行 | 家庭人口 | 年人均纯收入 |
         | 2  | 25       | 2500         |
-    """}, {"农户调查!G2": "out-of-range", "农户调查!M2": "income-inconsistent"})
+    """}, {"农户调查!G2": "out-of-range", "农户调查!N2": "income-inconsistent"})
 
 
 def test_income_per_head_that_does_not_add_up_is_an_income_inconsistent_warning() -> None:
     result = assert_findings({"农户调查": """
         | 行 | 家庭人口 | 工资性收入 | 家庭经营性收入 | 转移性收入 | 财产性收入 | 生产经营费用 | 年人均纯收入 |
         | 2  | 4        | 8000       | 4000           | 2000       | 0          | 4000         | 3000         |
-    """}, {"农户调查!M2": "income-inconsistent"})
+    """}, {"农户调查!N2": "income-inconsistent"})
 
     assert result.findings[0].severity is Severity.WARNING
     assert "2500.00" in result.findings[0].message  # (8000 + 4000 + 2000 + 0 − 4000) ÷ 4
@@ -201,7 +204,7 @@ def test_an_exit_year_after_the_inspection_year_is_exit_year_future() -> None:
     assert_findings({"农户调查": """
         | 行 | 户类型 | 脱贫年度 |
         | 7  | 脱贫户 | 2020     |
-    """}, {"农户调查!Q7": "exit-year-future"})
+    """}, {"农户调查!R7": "exit-year-future"})
 
 
 # --- 基本信息 and 县级核查 (form sheets: the value is in column B) -------------------------------------------------
@@ -283,20 +286,23 @@ def test_a_county_figure_of_another_key_item_may_stay_empty() -> None:
     """}, {}, base=valid_sheets(key_item=N_SECURITY))
 
 
-def test_in_the_stationed_team_month_every_village_needs_its_team_fields() -> None:
-    # valid_sheets fills only the health fields of 「村级核查」: F-J are 有贫困村精准扶贫规划, 驻村工作队全脱产常驻,
-    # 驻村时间, 规划和帮扶计划项目已落实, 扶贫政策宣传到位.
-    assert_findings({}, {f"村级核查!{column}{row}": "key-item-field-missing" for row in (2, 3) for column in "FGHIJ"},
-                    base=valid_sheets(key_item=N_STATIONED))
+def test_in_the_stationed_team_month_every_village_needs_its_team_fields(tmp_path: Path) -> None:
+    sheets = valid_sheets(key_item=N_STATIONED)  # valid_sheets fills the health fields of 「村级核查」 only
+    wanted = ["有贫困村精准扶贫规划", "驻村工作队全脱产常驻", "驻村时间", "驻村工作队工作台账齐全",
+              "规划和帮扶计划项目已落实", "扶贫政策宣传到位"]
+    letters = [get_column_letter(column_of(sheets, "村级核查", header) + 1) for header in wanted]
+
+    assert found(check_sheets(tmp_path, sheets)) == [
+        ("key-item-field-missing", "村级核查", f"{column}{row}") for row in (2, 3) for column in letters]
 
 
 def test_in_the_education_month_household_education_fields_are_needed_where_they_apply(tmp_path: Path) -> None:
     result = check_sheets(tmp_path, valid_sheets(key_item=N_EDUCATION))
     registered = [row for row in range(2, 32) if (row - 2) % 15 < 10]  # 建档立卡贫困户 and 脱贫户
 
-    # AF 义务教育阶段子女数 for every household; AG 享受两免一补, AH 高中阶段免学费及助学金 for registered ones
+    # AG 义务教育阶段子女数 for every household; AH 享受两免一补, AI 高中阶段免学费及助学金 for registered ones
     assert findings_at(result) == {f"农户调查!{cell}": ["key-item-field-missing"] for cell in sorted(
-        [f"AF{row}" for row in range(2, 32)] + [f"{column}{row}" for column in ("AG", "AH") for row in registered],
+        [f"AG{row}" for row in range(2, 32)] + [f"{column}{row}" for column in ("AH", "AI") for row in registered],
         key=lambda cell: (int(cell[2:]), cell[:2]))}
 
 
@@ -309,14 +315,23 @@ def test_a_year_without_a_poverty_line_is_a_parameter_missing_warning() -> None:
     assert "2016" in result.findings[0].message  # the default lines skip 2017 and 2018: 2016's is used
 
 
-def test_a_poverty_line_added_to_the_parameters_sheet_is_used() -> None:
-    assert_findings({"参数": """
-        | 行 | 类别     | 名称               | 年度 | 数值 | 口径 | 来源或说明 |
-        | 15 | 扶贫标准 | 扶贫标准(元/人·年) | 2018 | 3100 | 地方 | 省定标准   |
-    """}, {}, base=valid_sheets(month="2018-11"))
+def test_a_poverty_line_added_to_the_parameters_sheet_is_used(tmp_path: Path) -> None:
+    sheets = valid_sheets(month="2018-11")
+    sheets["参数"].append(["扶贫标准", "扶贫标准(元/人·年)", 2018, 2995, "国家", "国家统计局"])
+
+    assert found(check_sheets(tmp_path, sheets)) == []
 
 
-# --- the sample the plan prescribes --------------------------------------------------------------------------------
+def test_a_local_line_stands_in_only_when_the_parameters_choose_the_local_standard(tmp_path: Path) -> None:
+    sheets = valid_sheets(month="2018-11")
+    sheets["参数"].append(["扶贫标准", "扶贫标准(元/人·年)", 2018, 3100, "地方", "省定标准"])
+    national = found(check_sheets(tmp_path, sheets))
+    setting = next(r for r in sheets["参数"] if r[1] == "判定采用的扶贫标准口径")
+    setting[6] = "地方"
+
+    assert national == [("parameter-missing", "参数", "A1")]  # the national line of 2018 is still missing
+    assert found(check_sheets(tmp_path, sheets)) == []
+
 
 def test_a_sample_from_one_township_is_sample_township_count() -> None:
     sheets = valid_sheets()
@@ -438,7 +453,7 @@ def test_a_condition_that_makes_a_field_relevant_adds_to_the_required_count() ->
     completeness = completeness_of({"农户调查": """
         | 行 | 群众认可 | 不认可原因 |
         | 17 | 不认可   |            |
-    """}, expected={"农户调查!AQ17": "required-if-missing"})  # 高寨村: now 不认可原因 is needed, and empty
+    """}, expected={"农户调查!AS17": "required-if-missing"})  # 高寨村: now 不认可原因 is needed, and empty
 
     assert completeness["农户调查"] == (780, 781)
     assert completeness["白云乡高寨村"] == (VILLAGE_REQUIRED, VILLAGE_REQUIRED + 1)

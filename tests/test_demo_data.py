@@ -194,6 +194,10 @@ def test_planted_problems_are_really_in_their_cells(demo: Path) -> None:
             _, row = _key_of(households, cell)
             h = {f.key: ws.cell(row, i).value for i, f in enumerate(households.fields, start=1)}
             assert abs(value - _expected_income(h)) > max(1.0, 0.01 * _expected_income(h))
+        elif code == Code.ANSWER_CONFLICT_MEDICAL.code:
+            _, row = _key_of(households, cell)
+            insured = ws.cell(row, households.fields.index(households.field("in_rural_coop_insurance")) + 1).value
+            assert (value, insured) == ("是", "否")
         elif code == Code.REQUIRED_IF_MISSING.code:
             key, row = _key_of(households, cell)
             field = households.field(key)
@@ -227,3 +231,33 @@ def test_other_key_items_fill_their_fields(key_item: str, tmp_path: Path) -> Non
 
 def test_libreoffice_opens_the_demo(demo: Path, tmp_path: Path) -> None:
     assert convert(demo, "pdf", tmp_path).stat().st_size > 1000
+
+
+@pytest.fixture(scope="module")
+def evaluation(demo: Path):
+    from ducha.sheets.score_sheet import evaluate
+
+    return evaluate(read_workbook(demo).data)
+
+
+def test_demo_wrong_exit_rate_is_eight_of_fifty_eight_people(evaluation) -> None:
+    # 12 脱贫户 with a known 脱贫年度 plus 朱英 (row 23), whose blank 脱贫年度 cannot matter: 5,904 yuan is above
+    # 2019's 3,218, the highest line up to the inspection year. All 15 脱贫户 weigh 58 people; rows 10 and 38 are
+    # the planted wrong exits (8 people).
+    wrong_exit = next(i for i in evaluation.indicators if i.key == "wrong_exit_rate")
+    assert (wrong_exit.numerator, wrong_exit.denominator, wrong_exit.cases, wrong_exit.missing) == (8, 58, (10, 38), ())
+    zhu = next(j for j in evaluation.judgments if j.row == 23)
+    assert (zhu.head_name, zhu.wrong_exit.value) == ("朱英", False)
+    assert [n.code for n in zhu.wrong_exit.notes] == ["exit-year-blank-decided"]
+
+
+def test_demo_score_rests_on_the_national_line_with_nothing_left_out(evaluation) -> None:
+    basis = evaluation.card.basis
+    assert basis.line.startswith("2019 年国家扶贫标准 3,218 元")
+    assert (basis.parameters_version, basis.settings, basis.missing) == ("2019.2", (), ())
+
+
+def test_demo_conflicting_answers_are_noted_on_the_judgment(evaluation) -> None:
+    row = _key_of(schema.HOUSEHOLDS, _planted(Code.ANSWER_CONFLICT_MEDICAL)[0][1])[1]
+    household = next(j for j in evaluation.judgments if j.row == row)
+    assert household.missed.notes[0].text.endswith("判定采用「基本医疗有保障」的回答")

@@ -96,9 +96,9 @@ def test_flagged_input_rows_are_marked_with_a_note_and_values_are_untouched():
     before = data.households.copy()
     marks = score_workbook(data).plan.marks
     assert [(m.sheet, m.cell, m.severity) for m in marks] == [
-        ("农户调查", "A3:AU3", Severity.ERROR), ("村级核查", "A2:T2", Severity.WARNING),
+        ("农户调查", "A3:AW3", Severity.ERROR), ("村级核查", "A2:U2", Severity.WARNING),
         ("县级核查", "B15", Severity.WARNING)]
-    assert marks[0].note.startswith("督查发现：漏评。原因：年人均纯收入 1 元，低于 2019 年扶贫标准 3,218 元")
+    assert marks[0].note.startswith("督查发现：漏评。原因：年人均纯收入 1 元，低于 2019 年国家扶贫标准 3,218 元")
     assert data.households.equals(before)
 
 
@@ -113,3 +113,22 @@ def test_evidence_sheet_links_each_household_to_its_row_and_masks_ids():
     evidence = next(s for s in out.plan.sheets if s.name == "判定明细")
     assert evidence.rows[1][:7] == [7, "甲镇", "一村", "建档立卡贫困户", "张三", "110105********002X", 4]
     assert [(link.cell, link.target) for link in evidence.links] == [("A2", "A7")]
+
+
+def test_missing_data_is_flagged_where_it_is_with_a_request_to_fill_it_in():
+    flags = flags_of(make_data([household("poor", has_help_plan=None, _row=2),
+                                household("ordinary", household_size=0, income_per_head=1000.0, _row=3)],
+                               [village(has_village_plan=None, _row=2)]))
+    by_row = {(f.level, f.row): f for f in flags if f.level in ("农户", "村")}
+    poor = by_row[("农户", 2)]
+    assert (poor.problem, poor.severity) == ("缺数据：「有帮扶计划」未填写", Severity.INFO)
+    assert by_row[("农户", 2)].action == "补填缺失的调查数据后重新运行评分"
+    assert by_row[("农户", 3)].problem == "漏评；缺数据：家庭人口缺失或无效"
+    assert (by_row[("村", 2)].problem, by_row[("村", 2)].severity) == ("缺数据：「有贫困村精准扶贫规划」未填写",
+                                                                       Severity.INFO)
+
+
+def test_actions_come_from_the_indicator_specs():
+    (flag,) = flags_of(make_data([], [village(team_ledger="否", _row=3)]))
+    assert flag.problem == "驻村工作队工作台账不齐全的村"
+    assert flag.action == "驻村工作队建立健全工作台账，如实记录驻村工作"

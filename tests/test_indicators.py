@@ -23,7 +23,8 @@ HOUSEHOLDS = [
     household("poor", household_size=5, income_per_head=None),  # 4 undeterminable: left out of item 1
     household("exited", household_size=3, income_per_head=3000.0, has_handbook="否",
               in_critical_illness_insurance="否"),  # 5 wrong exit
-    household("exited", household_size=5, has_industry=None, in_rural_coop_insurance="否"),  # 6
+    household("exited", household_size=5, has_industry=None, in_rural_coop_insurance="否",
+              help_plan_targets_cause="否"),  # 6
     household("exited", household_size=2, high_school_aid="是", two_exemptions_one_subsidy="否"),  # 7
     household("ordinary", household_size=6, income_per_head=2000.0, minimum_living_eligible="是"),  # 8 missed
     household("ordinary", household_size=4, minimum_living_eligible="是", minimum_living_received="是"),  # 9
@@ -31,9 +32,13 @@ HOUSEHOLDS = [
 ]
 VILLAGES = [
     village(village="一村"),  # 2
-    village(village="二村", has_leading_industry="否", team_months=5, has_clinic="否", road_maintained="否"),  # 3
+    village(village="二村", has_leading_industry="否", team_months=5, has_clinic="否", road_maintained="否",
+            team_ledger="否", has_cooperative="否"),  # 3
     village(village="三村", team_months=None, has_village_plan=None, has_culture_facility="否"),  # 4
 ]
+SAMPLING = [{"township": "甲镇", "village": "一村", "village_is_poor": "是"},
+            {"township": "甲镇", "village": "二村", "village_is_poor": "是"},
+            {"township": "甲镇", "village": "三村", "village_is_poor": "否"}]
 COUNTY = county(industry_driven_households=950, industry_poor_households=1000, relocation_done=520,
                 relocation_planned=500, loans_last_year=1000.0, loans_now=900.0, risk_fund_in_place=None,
                 funds_available=0.0, reimbursement_raise=3.0, dilapidated_last_year=120, dilapidated_now=30,
@@ -42,7 +47,7 @@ COUNTY = county(industry_driven_households=950, industry_poor_households=1000, r
 
 @pytest.fixture(scope="module")
 def indicators():
-    data = make_data(HOUSEHOLDS, VILLAGES, COUNTY)
+    data = make_data(HOUSEHOLDS, VILLAGES, COUNTY, sampling=SAMPLING)
     return by_key(compute_indicators(data, judge_households(data)))
 
 
@@ -61,6 +66,9 @@ EXPECTED = {  # key: (numerator, denominator, value)
     "recognition_rate": (8, 9, 8 / 9),
     "village_plan": (2, 2, 1.0),
     "help_plan": (5, 6, 5 / 6),
+    "help_plan_cause": (4, 5, 0.8),  # row 3 has no plan at all; row 6 answers 否
+    "team_ledger": (2, 3, 2 / 3),
+    "coop_poor_villages_sample": (1, 2, 0.5),  # 三村 is not a 贫困村 in 「抽样」, so its 合作社 answer is not counted
     "handbook": (5, 6, 5 / 6),
     "publicity": (3, 3, 1.0),
     "plan_projects": (3, 3, 1.0),
@@ -173,4 +181,71 @@ def test_household_evidence_writes_judgments_as_yes_no_and_blanks_what_does_not_
 
 def test_village_evidence_combines_residence_and_months():
     frame = village_evidence(make_data([], VILLAGES)).set_index("_row")
-    assert frame["team_ok"].tolist() == ["是", "否", None]
+    assert frame["team_ok"].tolist() == ["是", "否", "缺数据"]  # an N1 month needs 驻村时间: a blank is 缺数据
+    other_month = village_evidence(make_data([], VILLAGES, key_item=None)).set_index("_row")
+    assert other_month["team_ok"].tolist() == ["是", "否", None]
+
+
+def test_household_size_zero_missing_or_invalid_is_missing_data_and_the_rate_counts_the_rest():
+    data = make_data([
+        household("ordinary", household_size=0, income_per_head=1000.0),  # 2 漏评, but how many people?
+        household("ordinary", household_size=3),  # 3
+        household("ordinary", household_size=5),  # 4
+        household("ordinary", household_size=2, income_per_head=1000.0),  # 5 漏评
+        household("ordinary", household_size=None),  # 6 blank
+        household("ordinary", household_size=25),  # 7 above the sheet's 1-20
+    ])
+    missed = by_key(compute_indicators(data, judge_households(data)))["missed_rate"]
+    # 漏评人口 2 (row 5) ÷ 3 + 5 + 2 = 10 people of the households whose size is known
+    assert (missed.numerator, missed.denominator, missed.value) == (2, 10, 0.2)
+    assert missed.status == NO_DATA and missed.red_flag
+    assert [(m.row, m.why) for m in missed.missing] == [(2, "家庭人口缺失或无效"), (6, "家庭人口缺失或无效"),
+                                                       (7, "家庭人口缺失或无效")]
+    assert missed.cases == (2, 5)  # row 2 is still a 漏评 household; only its weight is unknown
+    assert missed.missing_text == "3 户缺数据（家庭人口缺失或无效 3）"
+
+
+def test_a_rate_whose_only_household_has_no_valid_size_is_missing_data_never_zero():
+    data = make_data([household("ordinary", household_size=0, income_per_head=1000.0)])
+    missed = by_key(compute_indicators(data, judge_households(data)))["missed_rate"]
+    assert (missed.numerator, missed.denominator, missed.value) == (0, 0, None)
+    assert (missed.value_text, missed.status) == (NO_DATA, NO_DATA)
+
+
+def test_blank_answer_the_month_needs_is_missing_data_and_other_months_ignore_it():
+    households = [household("poor", has_help_plan=None), household("poor")]
+    n1 = make_data(households)  # 有帮扶计划 is required of every registered household
+    n2 = make_data([household("exited", in_critical_illness_insurance=None), household("exited")], key_item=None)
+    help_plan = by_key(compute_indicators(n1, judge_households(n1)))["help_plan"]
+    insured = by_key(compute_indicators(n2, judge_households(n2)))["critical_illness_sample"]
+    assert (help_plan.numerator, help_plan.denominator, help_plan.status) == (1, 1, NO_DATA)
+    assert help_plan.missing_text == "1 户缺数据（「有帮扶计划」未填写 1）"
+    assert (insured.numerator, insured.denominator, insured.status) == (1, 1, NO_DATA)  # required in every month
+    blank_clinic = make_data([], [village(has_clinic=None)], key_item=None)  # 卫生室 is asked in N2 months only
+    clinic = by_key(compute_indicators(blank_clinic, judge_households(blank_clinic)))["clinic_sample"]
+    assert (clinic.value_text, clinic.missing) == (NO_SAMPLE, ())
+
+
+def test_poor_village_cooperative_needs_the_sampling_mark():
+    villages = [village(village="一村", has_cooperative="否"), village(village="二村", has_cooperative="否")]
+    sampling = [{"township": "甲镇", "village": "一村", "village_is_poor": "是"},
+                {"township": "甲镇", "village": "二村", "village_is_poor": None}]
+    data = make_data([], villages, sampling=sampling)
+    coop = by_key(compute_indicators(data, judge_households(data)))["coop_poor_villages_sample"]
+    assert (coop.numerator, coop.denominator, coop.cases) == (0, 1, (2,))
+    assert [(m.row, m.why) for m in coop.missing] == [(3, "「贫困村成立农民专业合作社」未填写")]
+
+
+def test_indicator_specs_carry_their_follow_up_action():
+    assert all(spec.action for spec in SPECS.values())
+    assert SPECS["wrong_exit_rate"].rate_action.startswith("对全县脱贫户开展错退排查")
+
+
+def test_undecidable_households_leave_the_denominator_and_say_why():
+    data = make_data([household("exited", household_size=3, income_per_head=None),  # 2
+                      household("exited", household_size=2),  # 3
+                      household("exited", household_size=4, exit_year=None, income_per_head=5904.0)])  # 4: decided
+    wrong_exit = by_key(compute_indicators(data, judge_households(data)))["wrong_exit_rate"]
+    assert (wrong_exit.numerator, wrong_exit.denominator) == (0, 6)  # rows 3 and 4: 2 + 4 people
+    assert [(m.row, m.why) for m in wrong_exit.missing] == [(2, "「年人均纯收入」未填写或无效，无法判定")]
+    assert wrong_exit.missing_text == "1 户缺数据（「年人均纯收入」未填写或无效，无法判定 1）"

@@ -3,7 +3,7 @@
 import pytest
 from pydantic import ValidationError
 
-from ducha.model.parameters import DEFAULT_PARAMETERS, Parameters, PovertyLine, Thresholds
+from ducha.model.parameters import DEFAULT_PARAMETERS, Parameters, PovertyLine, Settings, Thresholds
 from ducha.scoring.judgments import DEFAULT_RULES, JudgmentRules, judge_households
 from records_factory import household, make_data
 
@@ -95,7 +95,7 @@ def test_wrong_exit_line_year_is_configurable():
                                rules=JudgmentRules(exit_lines=("exit",)))
     assert (exit_only.wrong_exit.value, inspection_only.wrong_exit.value) == (False, True)
     assert below_exit_line.wrong_exit.value is True
-    assert "脱贫年度（2018 年）扶贫标准 2,952 元" in below_exit_line.wrong_exit.reasons[0].text
+    assert "脱贫年度（2018 年）适用的 2016 年国家扶贫标准 2,952 元" in below_exit_line.wrong_exit.reasons[0].text
 
 
 @pytest.mark.parametrize(("field", "code"), [
@@ -188,3 +188,101 @@ def test_recognition_is_taken_from_the_sheet_with_the_stated_reason():
 def test_judgments_keep_the_excel_row_and_the_household_facts():
     (j,) = judge(household("exited", household_size=3, township="乙乡", village="二村", _row=17))
     assert (j.row, j.household_size, j.township, j.village) == (17, 3, "乙乡", "二村")
+
+
+def test_blank_exit_year_is_decided_by_the_inspection_years_line_when_that_decides():
+    # 朱英 in the demo (农户调查 row 23): 脱贫年度 blank, income 5,904, every 两不愁三保障 answer 是.
+    # Lines only rise, so whatever her exit year, its line is at most 2019's 3,218: not a wrong exit.
+    (zhu,) = judge(household("exited", exit_year=None, income_per_head=5904.0))
+    assert (zhu.wrong_exit.value, zhu.wrong_exit.reasons) == (False, ())
+    assert [n.code for n in zhu.wrong_exit.notes] == ["exit-year-blank-decided"]
+    assert "2019 年国家扶贫标准 3,218 元" in zhu.wrong_exit.notes[0].text
+
+
+def test_blank_exit_year_is_undeterminable_only_between_the_lowest_and_highest_line():
+    exit_only = JudgmentRules(exit_lines=("exit",))
+    between, below = judge(household("exited", exit_year=None, income_per_head=3000.0),  # 2,536 < 3,000 <= 3,218
+                           household("exited", exit_year=None, income_per_head=2500.0),  # <= 2011's 2,536
+                           rules=exit_only)
+    assert between.wrong_exit.value is None and codes(between.wrong_exit) == ["undetermined"]
+    assert "脱贫年度" in between.wrong_exit.reasons[0].text
+    assert below.wrong_exit.value is True and codes(below.wrong_exit) == ["income-not-above-line"]
+
+
+def test_future_exit_year_is_judged_against_the_inspection_years_line():
+    # 2021 in a 2019 inspection: the 2021 line (4,000, carried from 2020) must not be used; 3,500 > 3,218.
+    (j,) = judge(household("exited", exit_year=2021, income_per_head=3500.0))
+    assert j.wrong_exit.value is False
+    assert [n.code for n in j.wrong_exit.notes] == ["exit-year-after-inspection"]
+    assert j.wrong_exit.notes[0].text == "脱贫年度 2021 晚于督查年度 2019，按 2019 年国家扶贫标准 3,218 元 判定"
+
+
+LOCAL_2019 = PovertyLine(year=2019, yuan=4500, scope="地方", source="省定标准")
+
+
+def test_national_line_is_used_even_when_a_local_line_is_listed():
+    params = Parameters(lines=(*DEFAULT_PARAMETERS.lines, LOCAL_2019))
+    exited, ordinary = judge(household("exited", income_per_head=4000.0), household("ordinary", income_per_head=4000.0),
+                             parameters=params)
+    assert (exited.wrong_exit.value, ordinary.missed.value) == (False, False)  # 4,000 > national 3,218
+
+
+def test_the_local_standard_applies_when_the_parameters_choose_it():
+    params = Parameters(lines=(*DEFAULT_PARAMETERS.lines, LOCAL_2019), settings=Settings(line_scope="地方"))
+    exited, ordinary = judge(household("exited", income_per_head=4000.0), household("ordinary", income_per_head=4000.0),
+                             parameters=params)
+    assert (exited.wrong_exit.value, ordinary.missed.value) == (True, True)  # 4,000 <= local 4,500
+    assert "2019 年地方扶贫标准 4,500 元" in ordinary.missed.reasons[0].text
+    assert params.line_for(2018).text == "2016 年国家扶贫标准 2,952 元"  # no local line yet: national
+
+
+def test_stability_margin_is_off_by_default_and_named_in_the_reason_when_on():
+    just_above = household("exited", income_per_head=3218.01)
+    (default,) = judge(just_above)
+    params = Parameters(lines=DEFAULT_PARAMETERS.lines, thresholds=Thresholds(stability_margin=0.1))
+    (stable,) = judge(just_above, parameters=params)  # must exceed 3,218 × 1.1 = 3,539.80
+    assert default.wrong_exit.value is False
+    assert stable.wrong_exit.value is True
+    assert [r.text for r in stable.wrong_exit.reasons] == [  # the exit year's 2,952 × 1.1 = 3,247.20 fails too
+        "年人均纯收入 3,218.01 元，未稳定（高出 10% 以上）超过脱贫年度（2018 年）适用的 2016 年国家扶贫标准 2,952 元"
+        "（须超过 3,247.20 元）",
+        "年人均纯收入 3,218.01 元，未稳定（高出 10% 以上）超过督查年度（2019 年）适用的 2019 年国家扶贫标准 3,218 元"
+        "（须超过 3,539.80 元）"]
+
+
+def test_one_off_income_is_left_out_only_when_the_parameters_say_so():
+    # 4 people, 4,000 per head, of which 4,000 yuan for the family is a one-off grant: 3,000 per head without it.
+    record = household("exited", income_per_head=4000.0, one_off_income=4000.0, household_size=4)
+    (default,) = judge(record)
+    params = Parameters(lines=DEFAULT_PARAMETERS.lines, settings=Settings(exclude_one_off_income=True))
+    (excluded,) = judge(record, parameters=params)
+    assert default.wrong_exit.value is False and default.wrong_exit.notes == ()
+    assert excluded.wrong_exit.value is True
+    assert excluded.wrong_exit.notes[0].text.endswith("扣除人均一次性收入 1,000 元，为 3,000 元")
+
+
+@pytest.mark.parametrize(("values", "guarantee"), [
+    ({"in_rural_coop_insurance": "否", "medical_secured": "是"}, "基本医疗有保障"),
+    ({"dilapidated_house": "是", "housing_secured": "是"}, "住房安全有保障"),
+])
+def test_contradicting_answers_use_the_guarantee_answer_and_say_so(values, guarantee):
+    (default,) = judge(household("exited", **values))
+    (detail,) = judge(household("exited", **values), rules=JudgmentRules(conflicting_answers="detail"))
+    assert default.wrong_exit.value is False
+    assert default.wrong_exit.notes[0].text.endswith(f"判定采用「{guarantee}」的回答")
+    assert detail.wrong_exit.value is True and detail.wrong_exit.notes[0].code == "answer-used"
+
+
+def test_no_school_children_with_education_unsecured_uses_the_guarantee_answer():
+    values = {"school_children": 0, "education_secured": "否"}
+    (default,) = judge(household("ordinary", **values))
+    (detail,) = judge(household("ordinary", **values), rules=JudgmentRules(conflicting_answers="detail"))
+    assert default.missed.value is True and codes(default.missed) == ["education-unsecured"]
+    assert default.missed.notes[0].text == ("「义务教育阶段子女数」为“0”而「义务教育有保障」为“否”，"
+                                            "判定采用「义务教育有保障」的回答")
+    assert detail.missed.value is False
+
+
+def test_household_size_outside_the_sheets_range_is_unknown():
+    sizes = [j.household_size for j in judge(*(household("ordinary", household_size=n) for n in (0, 4, 21, None)))]
+    assert sizes == [None, 4, None, None]

@@ -35,7 +35,7 @@ def test_default_rubric_is_six_times_ten_plus_forty_for_each_n_item():
 
 def test_default_rubric_uses_every_rule_kind_and_only_indicators_of_the_item():
     kinds = {r.kind for i in DEFAULT_RUBRIC.items for r in i.rules}
-    assert kinds == {"target_deduct_per_point", "deduct_per_case", "deduct_per_missing_document", "veto"}
+    assert kinds == {"target_deduct_per_point", "deduct_per_case", "deduct_per_missing_document", "veto", "not_scored"}
     for item in DEFAULT_RUBRIC.items:
         assert item.rules, item.key
         assert all(SPECS[r.indicator].item == item.key for r in item.rules if hasattr(r, "indicator"))
@@ -170,3 +170,29 @@ def test_workbook_without_the_sheet_is_reported(tmp_path):
     Workbook().save(path)
     with pytest.raises(RubricError, match="没有「评分细则」工作表"):
         load_rubric(path)
+
+
+def test_an_indicator_left_without_a_rule_or_a_reason_is_listed_as_uncovered():
+    raw = default_dict()
+    item_of(raw, "N4")["rules"] = [r for r in item_of(raw, "N4")["rules"] if r.get("indicator") != "bus_sample"]
+    assert rubric_from_dict(raw).uncovered() == ["bus_sample"]
+
+
+def test_not_scored_needs_its_reason_and_round_trips_through_the_sheet():
+    raw = default_dict()
+    item_of(raw, "1")["rules"][-1]["note"] = ""
+    with pytest.raises(RubricError, match="项目 1 第 3 条规则「说明」：不能为空"):
+        rubric_from_dict(raw)
+    rows = rubric_rows(DEFAULT_RUBRIC)
+    row = next(r for r in rows if len(r) > 2 and r[2] == "不评分")
+    assert row[3] == "识别不准确率（方案口径）" and row[-1].startswith("方案公式的分子是识别不准确户")
+
+
+def test_missing_data_cost_is_per_rule_and_per_case_only_for_case_rules():
+    case_rule = next(r for r in DEFAULT_RUBRIC.item("6").rules if r.kind == "deduct_per_case")
+    target_rule = DEFAULT_RUBRIC.item("5").rules[0]
+    assert (case_rule.on_missing, target_rule.on_missing) == ("per_case", "deduct_max")
+    raw = default_dict()
+    item_of(raw, "5")["rules"][0]["on_missing"] = "per_case"
+    with pytest.raises(RubricError, match="项目 5 第 1 条规则「缺数据时」"):
+        rubric_from_dict(raw)

@@ -5,8 +5,10 @@ import json
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from ducha.model.schema import BASIC, COUNTY, HOUSEHOLDS, N_LIVING, VILLAGES
-from ducha.scoring.indicators import compute_indicators
+from ducha.model.parameters import DEFAULT_PARAMETERS, Parameters, PovertyLine, Settings, Thresholds
+from ducha.model.schema import BASIC, COUNTY, HOUSEHOLDS, N_HEALTH, N_LIVING, VILLAGES
+from ducha.scoring.export import evaluation_dict
+from ducha.scoring.indicators import SPECS, compute_indicators
 from ducha.scoring.judgments import judge_households
 from ducha.scoring.rubric import DEFAULT_RUBRIC, rubric_from_dict
 from ducha.scoring.scorecard import score_inspection
@@ -114,7 +116,7 @@ def test_document_rule_deducts_per_missing_document_where_the_field_applies():
     item = score(data, rubric_with("1", rules)).item("1")
     assert [d.points for d in item.deductions] == [1.0, 0.5]
     assert item.points == 8.5
-    assert [e.cell for e in item.deductions[0].evidence] == ["T2", "S2"]
+    assert [e.cell for e in item.deductions[0].evidence] == ["U2", "T2"]
 
 
 def test_document_rule_on_villages():
@@ -265,3 +267,118 @@ def test_score_output_describes_conditional_colours_and_row_heights():
     reason_row = next(i for i, r in enumerate(out.plan.sheets[0].rows, 1) if len(r) > 5 and r[0] == "1"
                       and isinstance(r[5], str) and r[5].startswith("识别不准确户"))
     assert out.plan.sheets[0].row_heights[reason_row] >= 30
+
+
+def test_blank_village_answer_and_blank_county_figure_follow_one_missing_data_rule():
+    data = make_data([], [village(has_clinic=None), village(village="二村")], county(admin_villages_with_clinic=None),
+                     key_item=N_HEALTH)
+    item = score(data).item("N2")
+    by_indicator = {d.indicator: d for d in item.deductions}
+    village_gap, county_gap = by_indicator["clinic_sample"], by_indicator["clinic_villages"]
+    # per case (2 points) for the one village whose answer is blank; the county rule's cap (6) for the blank figure
+    assert (village_gap.points, county_gap.points, item.points) == (2.0, 6.0, 32.0)
+    assert village_gap.reason == "缺数据：甲镇一村（村级核查第 2 行），「有标准化卫生室」未填写，按一例扣分"
+    assert county_gap.reason == "有标准化卫生室行政村比率缺数据：县级数据未填写，按细则扣满本条上限"
+    lenient = rubric_with("N2", [{"kind": "deduct_per_case", "indicator": "clinic_sample", "per_case": 2,
+                                  "on_missing": "none"},
+                                 target("clinic_villages", 1.0, 0.2, cap=6, on_missing="none")])
+    free = score(data, lenient).item("N2")
+    assert free.points == 40
+    assert [(d.points, d.reason.endswith("按细则不扣分")) for d in free.deductions] == [(0.0, True), (0.0, True)]
+
+
+def test_household_without_a_valid_size_is_counted_as_missing_data_not_as_zero_people():
+    data = make_data([household("ordinary", household_size=0, income_per_head=1000.0, _row=2),  # 漏评, size unknown
+                      household("ordinary", household_size=3, _row=3),
+                      household("ordinary", household_size=None, _row=4)])
+    card = score(data)
+    missed = [d for d in card.item("6").deductions if d.indicator == "missed_rate"]
+    # row 2: one 漏评 case (2 points); row 4: 缺数据 charged as one case (2 points); row 2 is not charged twice
+    assert [(d.points, d.evidence[0].row) for d in missed] == [(2.0, 2), (2.0, 4)]
+    assert card.basis.missing == (("贫困人口漏评率", "2 户缺数据（家庭人口缺失或无效 2）"),)
+
+
+def test_score_tab_names_the_line_the_settings_and_the_versions():
+    params = Parameters(lines=(*DEFAULT_PARAMETERS.lines, PovertyLine(year=2019, yuan=4500, scope="地方",
+                                                                      source="省定标准")),
+                        settings=Settings(line_scope="地方", version="2019.3"),
+                        thresholds=Thresholds(stability_margin=0.1))
+    sheet = score_workbook(make_data(parameters=params)).plan.sheets[0]
+    block = {r[0]: r[2] for r in sheet.rows[sheet.rows.index(["五、评分依据"]) + 1:]}
+    assert block["评分细则"] == f"{DEFAULT_RUBRIC.name}（版本 {DEFAULT_RUBRIC.version}）"
+    assert block["参数版本"] == "2019.3"
+    assert block["扶贫标准"] == "2019 年地方扶贫标准 4,500 元（省定标准）"
+    assert block["改动的设置"] == "判定采用的扶贫标准口径：地方；稳定超过扶贫标准的幅度：0.1"
+    assert block["缺数据"] == "无"
+    assert block["不评分的指标"].startswith("识别不准确率（方案口径）：")
+
+
+def test_default_score_tab_says_national_line_and_default_settings():
+    sheet = score_workbook(make_data()).plan.sheets[0]
+    block = {r[0]: r[2] for r in sheet.rows[sheet.rows.index(["五、评分依据"]) + 1:]}
+    assert block["扶贫标准"].startswith("2019 年国家扶贫标准 3,218 元")
+    assert (block["参数版本"], block["改动的设置"]) == ("2019.2", "无（均为默认值）")
+
+
+def test_every_indicator_the_plan_names_is_scored_or_explained_by_the_default_rubric():
+    assert DEFAULT_RUBRIC.uncovered() == []
+    scored = {r.indicator for i in DEFAULT_RUBRIC.items for r in i.rules if r.kind in ("deduct_per_case",
+                                                                                   "target_deduct_per_point")}
+    for key in ("road_maintained_sample", "bus_sample", "broadband_sample", "clinic_sample", "doctor_sample",
+                "coop_poor_villages_sample", "team_ledger", "help_plan_cause"):
+        assert key in scored
+    assert set(DEFAULT_RUBRIC.not_scored()) == {"identification_inaccuracy"}
+
+
+def test_json_export_carries_every_indicator_and_judgment_with_reasons():
+    data = make_data([household("exited", exit_year=None, income_per_head=5904.0, _row=2),
+                      household("exited", housing_secured="否", household_size=3, _row=3)])
+    judgments = judge_households(data)
+    indicators = compute_indicators(data, judgments)
+    card = score_inspection(data, judgments, indicators, DEFAULT_RUBRIC)
+    exported = json.loads(json.dumps(evaluation_dict(judgments, indicators, card), ensure_ascii=False))
+    wrong_exit = next(i for i in exported["indicators"] if i["key"] == "wrong_exit_rate")
+    assert {k: wrong_exit[k] for k in ("numerator", "denominator", "status", "threshold", "red_flag")} == {
+        "numerator": 3, "denominator": 7, "status": "ok", "threshold": 0.02, "red_flag": True}
+    assert len(exported["indicators"]) == len(indicators)
+    first, second = exported["judgments"]
+    assert first["judgments"]["wrong_exit"]["value"] is False
+    assert first["judgments"]["wrong_exit"]["notes"][0]["code"] == "exit-year-blank-decided"
+    assert second["judgments"]["wrong_exit"]["reasons"] == [{"code": "housing-unsafe", "text": "住房安全没有保障"}]
+    assert second["id_number"] == "110105********002X"
+    assert exported["basis"]["rubric"]["version"] == DEFAULT_RUBRIC.version
+
+
+def test_cli_json_of_score_carries_indicators_and_judgments(tmp_path, capsys):
+    from ducha.app.cli import main
+    from markdown_workbook import valid_sheets, write_workbook
+
+    assert main(["score", str(write_workbook(tmp_path / "clean.xlsx", valid_sheets())), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert {i["key"] for i in report["indicators"]} == set(SPECS)
+    assert len(report["judgments"]) == 30
+    assert report["basis"]["line"].startswith("2019 年国家扶贫标准 3,218 元")
+
+
+def test_libreoffice_shows_missing_data_where_nothing_could_be_counted(tmp_path):
+    from ducha.adapters.xlsx_writer import apply_plan
+
+    data = make_data([household("ordinary", household_size=0, income_per_head=1000.0),
+                      household("exited", income_per_head=None)])
+    out = score_workbook(data)
+    rows = {r[1]: i for i, r in enumerate(out.plan.sheets[0].rows, 1) if len(r) > 5}
+    source = tmp_path / "input.xlsx"
+    _input_workbook(data, source)
+    book = load_workbook(convert(apply_plan(source, out.plan, tmp_path / "scored.xlsx"), "xlsx", tmp_path / "lo"),
+                         data_only=True)
+    for name in ("贫困人口漏评率", "脱贫人口错退率"):
+        assert out.expected[("评分", f"E{rows[name]}")] == "缺数据"
+        assert book["评分"][f"E{rows[name]}"].value == "缺数据"
+
+
+def test_changed_judgment_rules_are_named_on_the_score_tab():
+    raw = json.loads(DEFAULT_RUBRIC.model_dump_json())
+    raw["judgment_rules"].update(conflicting_answers="detail", exit_lines=["inspection"], income_margin=1.0)
+    card = score(make_data(), rubric_from_dict(raw))
+    assert card.basis.settings == (("识别不准确收入倍数(细则)", "1"), ("错退对照的扶贫标准年度", "督查年度"),
+                                   ("回答矛盾时采用", "明细项的回答"))

@@ -27,6 +27,7 @@ from openpyxl.utils import get_column_letter
 from ducha.adapters.protect import protect_copy
 from ducha.adapters.writer import write_template
 from ducha.model.idnumber import check_character
+from ducha.model.schema import HOUSEHOLDS as HOUSEHOLDS_SHEET
 from markdown_workbook import column_of, form_row, make_id, set_cell, set_value, valid_sheets, write_workbook
 
 HOUSEHOLDS = "农户调查"
@@ -434,6 +435,7 @@ def _full_width(text: str) -> str:
 BIRTH_IMPOSSIBLE = "52263119990230001" + check_character("52263119990230001")  # 30 February 1999
 ID_FIELD = cell_of("身份证号")
 NAME_FIELD = cell_of("户主姓名")
+APPENDED = f"{get_column_letter(len(HOUSEHOLDS_SHEET.fields) + 1)}1"  # where an appended column lands
 SECOND_NAME = cell_of("户主姓名", POOR + 1)
 START = form_cell("督查开始日期")
 NOT_A_WORKBOOK = "不是 Excel 工作簿"
@@ -484,8 +486,8 @@ CASES: list[Case] = [
          Findings([("sheet-missing", HOUSEHOLDS, ""), ("sheet-unknown", "Sheet3", ""), *NO_HOUSEHOLDS])),
     # --- columns and layout ---
     Case("missing-column", sheets_case(_drop_column("户主姓名")), Findings([("column-missing", HOUSEHOLDS, "A1")])),
-    Case("duplicated-column", sheets_case(_duplicate_column), Findings([("column-duplicate", HOUSEHOLDS, "AV1")])),
-    Case("extra-column", sheets_case(_extra_column), Findings([("column-unknown", HOUSEHOLDS, "AV1")])),
+    Case("duplicated-column", sheets_case(_duplicate_column), Findings([("column-duplicate", HOUSEHOLDS, APPENDED)])),
+    Case("extra-column", sheets_case(_extra_column), Findings([("column-unknown", HOUSEHOLDS, APPENDED)])),
     Case("reordered-columns", sheets_case(_reorder), Findings()),
     Case("merged-cells-in-data-rows", openpyxl_case(_merge),
          Findings([("merged-cells", HOUSEHOLDS, NAME_FIELD), ("required-missing", HOUSEHOLDS, SECOND_NAME)])),

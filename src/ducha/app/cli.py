@@ -32,6 +32,7 @@ from ducha.model.findings import Severity, count_by_severity
 from ducha.prefecture.archive import STATUS_NAMES
 from ducha.reading.raw import UnreadableWorkbook
 from ducha.reading.workbook import ParsedWorkbook, read_workbook
+from ducha.scoring.export import evaluation_dict
 from ducha.scoring.rubric import DEFAULT_RUBRIC, Rubric, RubricError, load_rubric
 from ducha.sheets.outputplan import OutputPlan
 from ducha.sheets.score_sheet import ScoreOutput
@@ -169,6 +170,7 @@ def _as_json(result: CommandResult, source: Path, output: Path | None) -> str:
     if result.score is not None:
         payload["score"] = result.score.card.model_dump(mode="json")
         payload["flags"] = [f.model_dump(mode="json") for f in result.score.flags]
+        payload.update(evaluation_dict(result.score.judgments, result.score.indicators, result.score.card))
     return json.dumps(payload, ensure_ascii=False, indent=2)
 
 

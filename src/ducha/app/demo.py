@@ -86,6 +86,7 @@ DISSENT_WITHOUT_REASON = Slot(2, HOUSEHOLD_EXITED, 4)
 INCOME_WITHOUT_COSTS = Slot(1, HOUSEHOLD_ORDINARY, 3)  # 年人均纯收入 computed without subtracting costs
 SHORT_PHONE = Slot(0, HOUSEHOLD_ORDINARY, 1)
 COUNTY_FIGURE_WITHOUT_SOURCE = "funds_integrated"
+UNINSURED_BUT_MEDICAL_SECURED = Slot(2, HOUSEHOLD_ORDINARY, 2)  # 参加新农合 否 while 基本医疗有保障 是
 
 
 def _household_cell(slot: Slot, key: str) -> str:
@@ -105,6 +106,8 @@ DEMO_PROBLEMS: list[tuple[str, str, str]] = [
     (schema.HOUSEHOLDS.name, _household_cell(INCOME_WITHOUT_COSTS, "income_per_head"), Code.INCOME_INCONSISTENT.code),
     (schema.HOUSEHOLDS.name, _household_cell(SHORT_PHONE, "phone"), Code.PHONE_INVALID.code),
     (schema.COUNTY.name, _county_source_cell(COUNTY_FIGURE_WITHOUT_SOURCE), Code.SOURCE_MISSING.code),
+    (schema.HOUSEHOLDS.name, _household_cell(UNINSURED_BUT_MEDICAL_SECURED, "medical_secured"),
+     Code.ANSWER_CONFLICT_MEDICAL.code),
 ]
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗龙潘石欧姚蒋"
@@ -248,7 +251,8 @@ class _Generator:
             "housing_secured": NO if slot in MISSED or slot == WRONG_EXIT[0] else YES,
             "water_secured": YES,
             "has_industry": YES if rng.random() < 0.9 else NO,
-            "in_rural_coop_insurance": YES if registered or rng.random() < 0.95 else NO,
+            "in_rural_coop_insurance": _planted(slot == UNINSURED_BUT_MEDICAL_SECURED, NO,
+                                                YES if registered or rng.random() < 0.95 else NO),
             "in_critical_illness_insurance": YES,
             "school_children": children,
             "two_exemptions_one_subsidy": YES if children else NOT_APPLICABLE,
@@ -257,6 +261,7 @@ class _Generator:
             "minimum_living_eligible": YES if on_minimum_living or slot in MISSED else NO,
             "minimum_living_received": YES if on_minimum_living else NO,
             "has_help_plan": YES,
+            "help_plan_targets_cause": YES,
             "has_handbook": YES if rng.random() < 0.9 else NO,
             "helper_name": helper[0],
             "helper_phone": helper[2],
@@ -279,6 +284,7 @@ class _Generator:
             "has_village_plan": YES,
             "team_resident": YES,
             "team_months": rng.randint(8, 30),
+            "team_ledger": YES,
             "plan_projects_done": YES if rng.random() < 0.8 else NO,
             "policy_publicised": YES,
             "has_clinic": YES,
@@ -387,6 +393,11 @@ class _Generator:
                            else "说不清帮扶户家庭人口和今年收入，入户次数少"),
             })
         return rows
+
+
+def _planted(here: bool, planted: Any, drawn: Any) -> Any:
+    """`planted` where a problem is planted, else `drawn` (drawn either way, so the random sequence is unchanged)."""
+    return planted if here else drawn
 
 
 def _household_note(slot: Slot) -> str | None:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ducha.checks.completeness import Completeness, completeness
+from ducha.checks.consistency import apply_inspection_mode
 from ducha.checks.registry import run_checks
 from ducha.model.findings import Finding, Severity, sort_key
 from ducha.reading.gc_pause import gc_paused
@@ -35,7 +36,7 @@ class CheckResult:
 
 
 def check_parsed(path: Path, parsed: ParsedWorkbook) -> CheckResult:
-    findings = parsed.findings + run_checks(parsed)
+    findings = apply_inspection_mode(parsed, parsed.findings + run_checks(parsed))
     findings.sort(key=lambda f: sort_key(f, parsed.sheet_order))
     per_sheet, per_village = completeness(parsed)
     return CheckResult(path=Path(path), parsed=parsed, findings=findings, per_sheet=per_sheet,

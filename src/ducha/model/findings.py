@@ -166,6 +166,18 @@ class Code(Enum):
     PART_EXCEEDS_WHOLE = ("part-exceeds-whole", Severity.WARNING,
                           "「{field}」{value} 大于「{whole}」{total}。请核实两个数。",
                           "{field} exceeds {whole}")
+    ANSWER_CONFLICT_MEDICAL = ("answer-conflict-medical", Severity.WARNING,
+                               "「参加新农合」为“否”（{other}），「基本医疗有保障」却为“是”。请入户核实并改正其中一项；"
+                               "改正前，评分默认采用「基本医疗有保障」的回答（评分细则可改）。",
+                               "not in 新农合 but medical care marked secured")
+    ANSWER_CONFLICT_HOUSING = ("answer-conflict-housing", Severity.WARNING,
+                               "「住危房」为“是”（{other}），「住房安全有保障」却为“是”。请核实住建部门鉴定等级并改正其中一项；"
+                               "改正前，评分默认采用「住房安全有保障」的回答（评分细则可改）。",
+                               "lives in a dilapidated house but housing marked safe")
+    ANSWER_CONFLICT_EDUCATION = ("answer-conflict-education", Severity.WARNING,
+                                 "「义务教育阶段子女数」为 0（{other}），「义务教育有保障」却为“否”。"
+                                 "没有义务教育阶段子女的应填“不涉及”；改正前，评分默认采用「义务教育有保障」的回答（评分细则可改）。",
+                                 "no school-age children but education marked not secured")
     # --- the sample as the plan prescribes it ---
     SAMPLE_TOWNSHIP_COUNT = ("sample-township-count", Severity.ERROR,
                              "抽样乡镇应为 2 个，「抽样」表中有 {value} 个。请按方案随机抽取 2 个有脱贫任务的乡镇。",
@@ -192,6 +204,14 @@ class Code(Enum):
     PARAMETER_MISSING = ("parameter-missing", Severity.WARNING,
                          "「参数」表没有 {year} 年的扶贫标准，暂用 {used}。请州督查办在「参数」表补充。",
                          "no poverty line for {year}; using {used}")
+    SETTING_INVALID = ("setting-invalid", Severity.ERROR,
+                       "「参数」表的设置无效：{reason}。本次按默认值「{default}」计算，请改正。",
+                       "invalid setting: {reason}")
+    MODE_COMPOSITION_RELAXED = ("mode-composition-relaxed", Severity.INFO,
+                                "督查方式为「{value}」：方案规定的抽样构成（随机抽 2 个有脱贫任务的乡镇、"
+                                "每村 5+5+5 户、访谈和电话抽查各不少于 2 人）只约束随机暗访，"
+                                "本工作簿中不符合的情形仅作提示。",
+                                "mode {value}: the random-sample composition rules are advisory")
 
     # --- the sampling roster (links between its sheets) ---
     ROSTER_TOWNSHIP_UNKNOWN = ("roster-township-unknown", Severity.ERROR,

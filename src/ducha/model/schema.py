@@ -219,6 +219,8 @@ HOUSEHOLDS = Sheet(
         Field("transfer_income", "转移性收入", FieldType.NUMBER, minimum=0, unit="元", width=11),
         Field("property_income", "财产性收入", FieldType.NUMBER, minimum=0, unit="元", width=11),
         Field("business_costs", "生产经营费用", FieldType.NUMBER, minimum=0, unit="元", width=11),
+        Field("one_off_income", "其中一次性收入", FieldType.NUMBER, minimum=0, unit="元", width=11,
+              prompt="上列收入中一次性补助、赔偿等不可持续的部分（全家合计）"),
         Field("income_per_head", "年人均纯收入", FieldType.NUMBER, required=True, minimum=0, maximum=1_000_000,
               unit="元", width=11, prompt="家庭纯收入 ÷ 家庭人口"),
         Field("identification_standard", "识别标准", FieldType.CHOICE, required=True, when=REGISTERED,
@@ -253,6 +255,8 @@ HOUSEHOLDS = Sheet(
         _yes_no("minimum_living_eligible", "符合低保或特困供养条件", required=True, width=12),
         _yes_no("minimum_living_received", "已纳入低保或特困供养", required=True, width=12),
         _yes_no("has_help_plan", "有帮扶计划", required=True, when=REGISTERED, key_item=N_STATIONED),
+        _yes_no("help_plan_targets_cause", "帮扶计划针对致贫原因", when=REGISTERED, width=12, key_item=N_STATIONED,
+                prompt="帮扶计划是否在分析本户致贫原因的基础上制定"),
         _yes_no("has_handbook", "已发放扶贫手册", required=True, when=REGISTERED, width=12, key_item=N_STATIONED),
         Field("helper_name", "帮扶责任人", FieldType.TEXT, required=True, when=REGISTERED, width=10),
         Field("helper_phone", "帮扶责任人电话", FieldType.PHONE, required=True, when=REGISTERED, width=14),
@@ -285,6 +289,7 @@ VILLAGES = Sheet(
         _yes_no("has_village_plan", "有贫困村精准扶贫规划", width=12, key_item=N_STATIONED),
         _yes_no("team_resident", "驻村工作队全脱产常驻", width=12, key_item=N_STATIONED),
         _count("team_months", "驻村时间", unit="月", maximum=120, key_item=N_STATIONED),
+        _yes_no("team_ledger", "驻村工作队工作台账齐全", width=12, key_item=N_STATIONED),
         _yes_no("plan_projects_done", "规划和帮扶计划项目已落实", width=12, key_item=N_STATIONED),
         _yes_no("policy_publicised", "扶贫政策宣传到位", width=12, key_item=N_STATIONED),
         _yes_no("has_clinic", "有标准化卫生室", width=12, key_item=N_HEALTH),
@@ -385,16 +390,19 @@ PARAMETERS = Sheet(
     name="参数",
     layout=Layout.TABLE,
     optional=True,
-    description="扶贫标准和考核阈值，可由州督查办修改。",
+    description="扶贫标准、考核阈值和判定设置，可由州督查办修改；修改后请改「参数版本」。",
     fields=(
-        Field("category", "类别", FieldType.CHOICE, required=True, choices=("扶贫标准", "阈值"), width=10),
+        Field("category", "类别", FieldType.CHOICE, required=True, choices=("扶贫标准", "阈值", "设置"), width=10),
         Field("name", "名称", FieldType.TEXT, required=True, width=22),
         Field("year", "年度", FieldType.YEAR, required=True, when=When("category", ("扶贫标准",)),
               minimum=2000, maximum=2100, width=8),
-        Field("value", "数值", FieldType.NUMBER, required=True, minimum=0, width=10),
+        Field("value", "数值", FieldType.NUMBER, required=True, when=When("category", ("扶贫标准", "阈值")),
+              minimum=0, width=10),
         Field("scope", "口径", FieldType.CHOICE, required=True, when=When("category", ("扶贫标准",)),
               choices=LINE_SCOPES, width=8),
         Field("source", "来源或说明", FieldType.TEXT, width=40),
+        Field("option", "选项", FieldType.TEXT, when=When("category", ("设置",)), width=12,
+              prompt="“设置”行填写：口径填国家或地方，是否项填是或否；不填按默认"),
     ),
 )
 
@@ -420,6 +428,34 @@ REVISIT = Sheet(
         Field("revisit_date", "回访日期", FieldType.DATE, width=12),
     ),
 )
+
+@dataclass(frozen=True)
+class AnswerConflict:
+    """Two 农户调查 answers that contradict each other: `detail` = `detail_value` with `guarantee` = `claimed`.
+
+    Believing the detail answer would make the guarantee `implied` (e.g. not enrolled in 新农合: medical not secured).
+    """
+
+    guarantee: str
+    detail: str
+    detail_value: Any
+    claimed: str
+    implied: str
+    code: str  # the finding code's name in model.findings.Code
+
+
+ANSWER_CONFLICTS = (
+    AnswerConflict("medical_secured", "in_rural_coop_insurance", NO, YES, NO, "ANSWER_CONFLICT_MEDICAL"),
+    AnswerConflict("housing_secured", "dilapidated_house", YES, YES, NO, "ANSWER_CONFLICT_HOUSING"),
+    AnswerConflict("education_secured", "school_children", 0, NO, NOT_APPLICABLE, "ANSWER_CONFLICT_EDUCATION"),
+)
+
+
+def conflicting_answers(rec: Any) -> list[AnswerConflict]:
+    """The answer conflicts of one household record (a mapping of field key -> value)."""
+    return [c for c in ANSWER_CONFLICTS if rec.get(c.detail) is not None and rec.get(c.detail) == c.detail_value
+            and rec.get(c.guarantee) == c.claimed]
+
 
 INPUT_SHEETS: tuple[Sheet, ...] = (BASIC, SAMPLING, HOUSEHOLDS, VILLAGES, COUNTY, INTERVIEWS, PARAMETERS, REVISIT)
 INSTRUCTIONS_SHEET = "说明"

@@ -25,6 +25,7 @@ from ducha.model.parameters import (
     Parameters,
     PovertyLine,
     Thresholds,
+    settings_from_rows,
 )
 from ducha.model.records import ROW, FormValues, InspectionData
 from ducha.model.schema import (
@@ -384,6 +385,8 @@ def _parameters(table: ParsedTable | None) -> Parameters:
     lines: list[PovertyLine] = []
     thresholds: dict[str, float] = {}
     by_name = {normalize.fold_header(name): key for key, name in THRESHOLD_NAMES.items()}
+    options = values.get("option", [None] * len(table.rows))  # workbooks made before the 选项 column
+    settings = settings_from_rows(zip(values["category"], values["name"], options, strict=True))
     for i in range(len(table.rows)):
         category, name, value = values["category"][i], values["name"][i], values["value"][i]
         if value is None:
@@ -400,7 +403,7 @@ def _parameters(table: ParsedTable | None) -> Parameters:
         parsed_thresholds = Thresholds(**thresholds)
     except ValueError:
         parsed_thresholds = DEFAULT_PARAMETERS.thresholds
-    return Parameters(lines=tuple(lines) or DEFAULT_PARAMETERS.lines, thresholds=parsed_thresholds)
+    return Parameters(lines=tuple(lines) or DEFAULT_PARAMETERS.lines, thresholds=parsed_thresholds, settings=settings)
 
 
 @dataclass

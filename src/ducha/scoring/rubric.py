@@ -45,7 +45,7 @@ class TargetRule(_Rule):
     target: float
     direction: Direction = "at_least"
     per_point: float = Field(gt=0)
-    on_missing: Literal["deduct_max", "none"] = "deduct_max"  # a figure not filled in; 无样本 never deducts
+    on_missing: Literal["deduct_max", "none"] = "deduct_max"  # 缺数据 (a needed figure or answer is blank)
 
 
 class CaseRule(_Rule):
@@ -54,6 +54,7 @@ class CaseRule(_Rule):
     kind: Literal["deduct_per_case"] = "deduct_per_case"
     indicator: str
     per_case: float = Field(gt=0)
+    on_missing: Literal["per_case", "deduct_max", "none"] = "per_case"  # 缺数据: each blank unit as one case
 
 
 class DocumentRule(_Rule):
@@ -84,7 +85,15 @@ class VetoRule(_Rule):
     effect: Literal["flag", "zero_item", "zero_total"] = "flag"
 
 
-Rule = Annotated[TargetRule | CaseRule | DocumentRule | VetoRule, Field(discriminator="kind")]
+class NotScoredRule(_Rule):
+    """An indicator the rubric deliberately leaves unscored; `note` says why (it is shown on the score tab)."""
+
+    kind: Literal["not_scored"] = "not_scored"
+    indicator: str
+    note: str = Field(min_length=1)
+
+
+Rule = Annotated[TargetRule | CaseRule | DocumentRule | VetoRule | NotScoredRule, Field(discriminator="kind")]
 RULE_ADAPTER: TypeAdapter[Rule] = TypeAdapter(Rule)
 
 
@@ -168,6 +177,15 @@ class Rubric(BaseModel):
     def label(self) -> str:
         return f"{self.name}（版本 {self.version}）"
 
+    def uncovered(self) -> list[str]:
+        """Indicators that no rule scores and no 不评分 rule explains (the default rubric has none)."""
+        named = {getattr(r, "indicator", None) for i in self.items for r in i.rules}
+        return [key for key in SPECS if key not in named]
+
+    def not_scored(self) -> dict[str, str]:
+        """Indicator key -> why the rubric leaves it unscored."""
+        return {r.indicator: r.note for i in self.items for r in i.rules if isinstance(r, NotScoredRule)}
+
 
 FIELD_NAMES = {"kind": "规则类型", "indicator": "指标", "target": "目标值", "threshold": "阈值", "direction": "方向",
                "per_point": "每百分点扣分", "per_case": "每例扣分", "per_document": "每项扣分",
@@ -176,7 +194,8 @@ FIELD_NAMES = {"kind": "规则类型", "indicator": "指标", "target": "目标�
                "version": "版本", "items": "项目", "rules": "规则", "judgment_rules": "判定规则"}
 _TYPE_TEXT = {"missing": "未填写", "extra_forbidden": "不是细则中的项", "float_parsing": "应为数字",
               "float_type": "应为数字", "string_type": "应为文字", "too_short": "不能为空",
-              "union_tag_not_found": "未填写规则类型", "json_invalid": "不是有效的 JSON"}
+              "union_tag_not_found": "未填写规则类型", "json_invalid": "不是有效的 JSON",
+              "string_too_short": "不能为空"}
 
 
 def _error_text(err: dict[str, Any]) -> str:
@@ -237,10 +256,10 @@ def rubric_from_json(text: str) -> Rubric:
 HEADER = ("项目", "满分", "规则类型", "指标", "目标值或阈值", "方向", "扣分", "扣分上限", "材料", "否决效果",
           "缺数据时", "说明")
 KIND_NAMES = {"target_deduct_per_point": "按百分点扣分", "deduct_per_case": "按例扣分",
-              "deduct_per_missing_document": "按缺项扣分", "veto": "一票否决"}
+              "deduct_per_missing_document": "按缺项扣分", "veto": "一票否决", "not_scored": "不评分"}
 DIRECTION_NAMES = {"at_least": "不低于", "at_most": "不高于"}
 EFFECT_NAMES = {"flag": "仅标红旗", "zero_item": "本项不得分", "zero_total": "总分为零"}
-MISSING_NAMES = {"deduct_max": "扣满", "none": "不扣"}
+MISSING_NAMES = {"deduct_max": "扣满", "per_case": "每缺一项按一例扣", "none": "不扣"}
 _AMOUNT = {"target_deduct_per_point": "per_point", "deduct_per_case": "per_case",
            "deduct_per_missing_document": "per_document"}
 _COLUMN_OF = {"target": "目标值或阈值", "threshold": "目标值或阈值", "per_point": "扣分", "per_case": "扣分",
@@ -283,7 +302,7 @@ def _row_rule(cells: dict[str, str]) -> dict[str, Any]:
         rule["target" if kind != "veto" else "threshold"] = _share(cells["目标值或阈值"])
         if cells["方向"]:
             rule["direction"] = _lookup(cells["方向"], DIRECTION_NAMES)
-    if kind == "target_deduct_per_point" and cells["缺数据时"]:
+    if kind in ("target_deduct_per_point", "deduct_per_case") and cells["缺数据时"]:
         rule["on_missing"] = _lookup(cells["缺数据时"], MISSING_NAMES)
     if kind == "veto" and cells["否决效果"]:
         rule["effect"] = _lookup(cells["否决效果"], EFFECT_NAMES)

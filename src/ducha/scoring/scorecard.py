@@ -81,6 +81,18 @@ class ItemScore(BaseModel):
     deductions: tuple[Deduction, ...] = ()
 
 
+class Basis(BaseModel):
+    """What a score rests on, for the score tab: versions, the poverty line, settings and the data left out."""
+
+    model_config = ConfigDict(frozen=True)
+
+    parameters_version: str
+    line: str  # the inspection year's line in the chosen scope, with its source
+    settings: tuple[tuple[str, str], ...] = ()  # (name, value) of settings and thresholds changed from the defaults
+    missing: tuple[tuple[str, str], ...] = ()  # (indicator name, what is missing) of the scored indicators
+    not_scored: tuple[tuple[str, str], ...] = ()  # (indicator name, why the rubric leaves it unscored)
+
+
 class ScoreCard(BaseModel):
     """The score of one county for one month: the six items and the month's N item."""
 
@@ -95,6 +107,7 @@ class ScoreCard(BaseModel):
     red_flags: tuple[RedFlag, ...] = ()
     rubric_name: str
     rubric_version: str
+    basis: Basis | None = None
 
     def item(self, key: str) -> ItemScore:
         return next(i for i in self.items if i.key == key)
@@ -122,31 +135,51 @@ class _Context:
         return f"{name}：{'；'.join(r.text for r in judgment.reasons)}" if judgment and judgment.reasons else name
 
 
+def _missing_charge(rule: TargetRule | CaseRule, ind: Indicator, cap: float, evidence: tuple[Evidence, ...],
+                    ctx: _Context) -> list[Raw]:
+    """What 缺数据 costs under `rule` (its 缺数据时 setting); a zero-point line when it costs nothing, so the tab
+    still shows it."""
+    what = f"{ind.name}{NO_DATA}：{ind.missing_text}"
+    if rule.on_missing == "none":
+        return [(f"{what}，按细则不扣分", 0.0, evidence)]
+    if rule.on_missing == "deduct_max":
+        return [(f"{what}，按细则扣满本条上限", cap, evidence)]
+    spec = SPECS[ind.key]
+    assert isinstance(spec, SampleSpec) and isinstance(rule, CaseRule)
+    cases = set(ind.cases)
+    return [(f"{NO_DATA}：{ctx.who(spec, m.row)}，{m.why}，按一例扣分", rule.per_case,
+             (Evidence(sheet=spec.table, row=m.row),)) for m in ind.missing if m.row is not None and m.row not in cases]
+
+
 def _target(rule: TargetRule, ind: Indicator, ctx: _Context, cap: float) -> list[Raw]:
     spec = SPECS[ind.key]
     if isinstance(spec, CountySpec):
         evidence = tuple(Evidence(sheet="county", cell=ctx.data.county.cells.get(k, "")) for k in (spec.a, spec.b) if k)
     else:
         evidence = tuple(Evidence(sheet=spec.table, row=r) for r in ind.cases)
-    if ind.numerator is None or ind.denominator is None:
-        missing = rule.on_missing == "deduct_max"
-        return [(f"{ind.name}{NO_DATA}（未填写），按未达标扣分", cap, evidence)] if missing else []
+    found: list[Raw] = []
+    if ind.missing:
+        missing = tuple(Evidence(sheet=spec.table, row=m.row) for m in ind.missing if m.row is not None)
+        found = _missing_charge(rule, ind, cap, missing or evidence, ctx)
+        if rule.on_missing == "deduct_max":
+            return found
     if ind.value is None:
-        return []
+        return found
     short = (rule.target - ind.value if rule.direction == "at_least" else ind.value - rule.target) * 100
     if short <= 1e-9:
-        return []
+        return found
     word = "低于" if rule.direction == "at_least" else "超过"
     reason = (f"{ind.name} {ind.value_text}，{word}目标 {percent(rule.target)} {short:.2f} 个百分点，"
               f"每个百分点扣 {rule.per_point:g} 分")
-    return [(reason, short * rule.per_point, evidence)]
+    return [*found, (reason, short * rule.per_point, evidence)]
 
 
-def _cases(rule: CaseRule, ind: Indicator, ctx: _Context) -> list[Raw]:
+def _cases(rule: CaseRule, ind: Indicator, ctx: _Context, cap: float) -> list[Raw]:
     spec = SPECS[ind.key]
     assert isinstance(spec, SampleSpec)
-    return [(f"{ind.case_label}：{ctx.who(spec, row)}", rule.per_case, (Evidence(sheet=spec.table, row=row),))
-            for row in ind.cases]
+    found: list[Raw] = [(f"{ind.case_label}：{ctx.who(spec, row)}", rule.per_case,
+                         (Evidence(sheet=spec.table, row=row),)) for row in ind.cases]
+    return found + (_missing_charge(rule, ind, cap, (), ctx) if ind.missing else [])
 
 
 def _documents(rule: DocumentRule, ctx: _Context) -> list[Raw]:
@@ -198,11 +231,11 @@ def _veto(rule: VetoRule, ind: Indicator) -> RedFlag | None:
 def _score_item(item: RubricItem, ctx: _Context) -> tuple[ItemScore, list[RedFlag]]:
     ledger = _ItemLedger(item)
     for rule in item.rules:
+        cap = rule.max_deduction if rule.max_deduction is not None else item.max_points
         if isinstance(rule, TargetRule):
-            cap = rule.max_deduction if rule.max_deduction is not None else item.max_points
             ledger.take(rule, _target(rule, ctx.indicators[rule.indicator], ctx, cap))
         elif isinstance(rule, CaseRule):
-            ledger.take(rule, _cases(rule, ctx.indicators[rule.indicator], ctx))
+            ledger.take(rule, _cases(rule, ctx.indicators[rule.indicator], ctx, cap))
         elif isinstance(rule, DocumentRule):
             ledger.take(rule, _documents(rule, ctx))
     flags = []
@@ -229,6 +262,18 @@ def _unscored_n(six: list[ItemScore]) -> ItemScore:
     return ItemScore(key="N", name="本月重点督查内容（未确定）", max_points=n_max, points=0.0, deductions=(missing,))
 
 
+def _basis(data: InspectionData, indicators: list[Indicator], rubric: Rubric, scored: set[str]) -> Basis:
+    params = data.parameters
+    line = params.line_for(data.year) if data.year else None
+    line_text = (f"{line.text}（{line.source or '「参数」表'}）" if line
+                 else "无（督查月份未填，或「参数」表没有适用的扶贫标准）")
+    why = rubric.not_scored()
+    return Basis(parameters_version=params.settings.version, line=line_text,
+                 settings=(*params.changed_settings(), *rubric.judgment_rules.changed()),
+                 missing=tuple((i.name, i.missing_text) for i in indicators if i.key in scored and i.missing),
+                 not_scored=tuple((i.name, why[i.key]) for i in indicators if i.key in scored and i.key in why))
+
+
 def score_inspection(data: InspectionData, judgments: list[HouseholdJudgment], indicators: list[Indicator],
                      rubric: Rubric, key_item: str | None = None) -> ScoreCard:
     """Score the six items and the N item (`key_item`, else the one named in 「基本信息」) under `rubric`."""
@@ -252,4 +297,5 @@ def score_inspection(data: InspectionData, judgments: list[HouseholdJudgment], i
     return ScoreCard(county=data.basic.get("county"), month=data.month, key_item=n_key, items=tuple(scores),
                      total=round(sum(s.points for s in scores), PRECISION),
                      max_total=round(sum(s.max_points for s in scores), PRECISION), red_flags=tuple(flags),
-                     rubric_name=rubric.name, rubric_version=rubric.version)
+                     rubric_name=rubric.name, rubric_version=rubric.version,
+                     basis=_basis(data, indicators, rubric, shown))

@@ -67,6 +67,7 @@ class ScoreOutput:
     flags: list[Flag]
     expected: dict[tuple[str, str], ScalarValue] = field(default_factory=dict)  # (sheet, A1) -> value
     indicators: list[Indicator] = field(default_factory=list)
+    judgments: list[HouseholdJudgment] = field(default_factory=list)
 
 
 def _sheet_name(data: InspectionData, key: str) -> str:
@@ -99,7 +100,7 @@ def _judgment_notes(j: HouseholdJudgment) -> tuple[str, str]:
     """(督查组认定, 判定原因) texts of one household."""
     judged = [(k, jd) for k in ("inaccurate", "wrong_exit", "missed", "recognised") if (jd := getattr(j, k))]
     verdicts = "；".join(f"{JUDGMENT_NAMES[k]}：{jd.reasons[0].text}" for k, jd in judged if jd.overridden)
-    reasons = "；".join(r.text for _, jd in judged for r in jd.reasons if r.code != "inspector-verdict")
+    reasons = "；".join(r.text for _, jd in judged for r in (*jd.reasons, *jd.notes) if r.code != "inspector-verdict")
     return verdicts, reasons
 
 
@@ -142,6 +143,8 @@ def _indicator_row(sheet: SheetBuilder, ind: Indicator, data: InspectionData, co
     spec = SPECS[ind.key]
     formulas = (_sample_formulas(spec, counts, row) if isinstance(spec, SampleSpec)
                 else _county_formulas(spec, data, row))
+    if isinstance(spec, SampleSpec) and formulas and ind.missing:  # nothing countable is 缺数据, not 无样本
+        formulas = (*formulas[:2], f'=IF(D{row}=0,"{NO_DATA}",C{row}/D{row})')
     shown = [NO_DATA if v is None else v for v in (ind.numerator, ind.denominator)]
     shown.append(ind.value if ind.value is not None else ind.value_text)
     threshold = ""
@@ -233,6 +236,26 @@ def _red_flags(s: SheetBuilder, card: ScoreCard, rows: dict[str, int]) -> None:
         s.add(["", "无"])
 
 
+def _basis(s: SheetBuilder, card: ScoreCard) -> None:
+    """Section 五 (one compact block): rubric and 参数 versions, the poverty line, changed settings, 缺数据 and the
+    indicators the rubric leaves unscored."""
+    basis = card.basis
+    if basis is None:
+        return
+    s.add([])
+    s.banner("五、评分依据", Style.HEADER)
+    rows = [("评分细则", f"{card.rubric_name}（版本 {card.rubric_version}）"),
+            ("参数版本", basis.parameters_version),
+            ("扶贫标准", basis.line),
+            ("改动的设置", "；".join(f"{name}：{value}" for name, value in basis.settings) or "无（均为默认值）"),
+            ("缺数据", "；".join(f"{name}：{text}" for name, text in basis.missing) or "无"),
+            *(("不评分的指标", f"{name}：{why}") for name, why in basis.not_scored)]
+    for label, text in rows:
+        row = s.add([label, None, text])
+        s.merges.extend([f"A{row}:B{row}", f"C{row}:H{row}"])
+        s.styles.extend([(f"A{row}:B{row}", Style.HEADER), (f"C{row}:H{row}", Style.NOTE)])
+
+
 def _score_sheet(data: InspectionData, indicators: list[Indicator],
                  card: ScoreCard) -> tuple[SheetBuilder, dict[str, int]]:
     """The 「评分」 sheet, and the row of each indicator on it."""
@@ -248,6 +271,7 @@ def _score_sheet(data: InspectionData, indicators: list[Indicator],
     s.add([])
     _deductions(s, card, inds, data)
     _red_flags(s, card, rows)
+    _basis(s, card)
     # the chart below everything, so that the sheet prints on A4 at a readable scale
     s.charts = [replace(chart, anchor=f"B{len(s.rows) + 2}") for chart in s.charts]
     return s, rows
@@ -316,7 +340,8 @@ def build_score_output(data: InspectionData, judgments: list[HouseholdJudgment],
         if sheet.name in (EVIDENCE_SHEET, VILLAGE_EVIDENCE_SHEET):
             sheet.print_title_rows = "1:1"
     expected = {(sheet.name, cell): value for sheet in plan.sheets for cell, value in formula_values(sheet).items()}
-    return ScoreOutput(plan=plan, card=card, flags=flags, expected=expected, indicators=indicators)
+    return ScoreOutput(plan=plan, card=card, flags=flags, expected=expected, indicators=indicators,
+                       judgments=judgments)
 
 
 @dataclass
