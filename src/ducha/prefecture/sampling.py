@@ -31,7 +31,7 @@ from ducha.adapters.xlsx_writer import put_value
 from ducha.model import schema
 from ducha.model.privacy import Audience, mask_id, mask_phone, redact
 from ducha.model.schema import HOUSEHOLD_EXITED, HOUSEHOLD_ORDINARY, HOUSEHOLD_TYPES, INTERVIEW_KINDS, NO, YES, Sheet
-from ducha.prefecture.archive import Archive, now_text
+from ducha.prefecture.archive import Archive, now_text, shown_time
 from ducha.prefecture.roster import CADRE, HELPER, HOUSEHOLD_HELPER_POSITION, Household, Person, Roster, read_roster
 from ducha.sheets.template import (
     FORM_VALUE_COLUMN,
@@ -252,7 +252,7 @@ def draw_record_rows(d: Draw, drawn_by: str, drawn_at: str) -> list[tuple[str, s
         ("抽样记录", "由 ducha 随机抽取生成，请勿修改"),
         ("随机种子", str(d.seed)),
         ("名册哈希(SHA-256)", d.roster_sha256),
-        ("抽取时间", drawn_at),
+        ("抽取时间", shown_time(drawn_at)),  # China Standard Time; the archive keeps the ISO time
         ("抽取人", drawn_by),
         ("县的产生", "随机抽取" if d.county_drawn else "指定"),
         ("抽样规则", f"{p['townships']} 个有脱贫任务的乡镇，每乡镇 {p['villages_per_township']} 个村，"
