@@ -48,9 +48,9 @@ def test_one_letter_per_county_with_every_problem_of_that_county(archive: Archiv
         assert entry["requirement"] in mine and entry["id"] not in other
     assert "上月的问题" not in jia
     assert "关于甲县2019年11月精准扶贫专题督查发现问题整改的督办函" in jia
-    assert "督办〔2019〕1号" in jia and "督办〔2019〕2号" in yi
+    assert "州督办函〔2019〕1号" in jia and "州督办函〔2019〕2号" in yi
     assert "甲县人民政府：" in jia and "州人民政府督查室" in jia and "2019年12月5日" in jia
-    assert "下月督查时对整改情况进行回访" in jia and "2019年12月20日前整改到位" in jia
+    assert "下月督查时对整改情况进行回访" in jia and "2020年1月4日前整改到位" in jia  # 2019-12-05 + 30 days
 
 
 def test_closed_entries_are_left_out(archive: Archive, tmp_path: Path) -> None:
@@ -71,8 +71,9 @@ def test_letter_layout_fonts_and_page(archive: Archive, tmp_path: Path) -> None:
     assert run.element.rPr.rFonts.get(qn("w:eastAsia")) == "方正小标宋简体" and run.font.size.pt == 22
     body = next(p for p in doc.paragraphs if p.text.startswith("根据"))
     assert body.runs[0].element.rPr.rFonts.get(qn("w:eastAsia")) == "仿宋_GB2312" and body.runs[0].font.size.pt == 16
-    signature = [p for p in doc.paragraphs if p.text in ("州人民政府督查室", "2019年12月5日")]
-    assert len(signature) == 2 and all(p.alignment == 2 for p in signature)  # right
+    signature = [p for p in doc.paragraphs if p.text in ("州人民政府督查室", "2019年12月5日")][-2:]
+    assert [p.text for p in signature] == ["州人民政府督查室", "2019年12月5日"]
+    assert all(p.alignment == 2 for p in signature)  # right
     fonts = zipfile.ZipFile(path).read("word/fontTable.xml").decode()
     assert 'w:name="方正小标宋简体"' in fonts and 'w:val="宋体"' in fonts and 'w:val="仿宋"' in fonts
 

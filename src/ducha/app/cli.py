@@ -346,27 +346,74 @@ def cmd_ledger(args: argparse.Namespace) -> int:
             entry = ledger.add_manual(archive, county=args.county_name, county_code=args.county, month=args.month,
                                       problem=args.problem, evidence=args.evidence or "", township=args.township,
                                       village=args.village, household=args.household,
-                                      requirement=args.requirement or "", deadline=args.deadline, actor=_actor())
+                                      requirement=args.requirement or "", deadline=args.deadline, actor=_actor(),
+                                      issued=_date_arg(args.date))
         except ledger.LedgerError as exc:
             raise UserError(str(exc)) from None
     _console().print(f"已登记到问题台账：{entry}")
     return EXIT_OK
 
 
+def _date_arg(text: str | None):
+    """A --date YYYY-MM-DD as a date (None when not given)."""
+    import datetime as dt
+
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise UserError(f"日期「{text}」无效，应为 YYYY-MM-DD，如 2019-12-05。") from None
+
+
 @handles("letters")
 def cmd_letters(args: argparse.Namespace) -> int:
     from ducha.prefecture.letters import LetterError, write_letters
+    from ducha.prefecture.settings import load_settings, settings_path
 
     out = Path(args.out) if args.out else Path.cwd() / f"整改督办函-{args.month}"
     with _archive(args) as archive:
         try:
-            paths = write_letters(archive, args.month, out, office=args.office, pdf=args.pdf)
-        except LetterError as exc:
+            paths = write_letters(archive, args.month, out, issued=_date_arg(args.date), pdf=args.pdf)
+        except (LetterError, ValueError) as exc:
             raise UserError(str(exc)) from None
+        missing = load_settings(archive.folder).missing_for_letters()
+        if missing:
+            _console().print(f"[yellow]「{settings_path(archive.folder)}」中未填写{'、'.join(missing)}，"
+                             "督办函中没有联系人一行；填写后重新生成。[/yellow]")
     if not paths:
         _console().print(f"{args.month} 没有需要督办的问题。")
     for path in paths:
         _console().print(f"已生成：{path}")
+    return EXIT_OK
+
+
+@handles("settings")
+def cmd_settings(args: argparse.Namespace) -> int:
+    """Create 设置.xlsx in the archive folder when missing; validate it when present."""
+    from ducha.prefecture.archive import DEFAULT_FOLDER
+    from ducha.prefecture.settings import (
+        SettingsError,
+        read_settings_workbook,
+        settings_path,
+        write_settings_workbook,
+    )
+
+    path = settings_path(Path(args.archive or os.environ.get(ARCHIVE_ENV) or DEFAULT_FOLDER))
+    if not path.exists():
+        try:
+            write_settings_workbook(path)
+        except OSError as exc:
+            raise UserError(f"无法写入「{path}」：{exc.strerror or exc}。") from None
+        _console().print(f"已生成默认设置：{path}。请用 Excel 填写发文机关、联系人等，再运行 ducha settings 检查。")
+        return EXIT_OK
+    try:
+        settings = read_settings_workbook(path)
+    except SettingsError as exc:
+        raise UserError(f"「{path.name}」有误：{exc}。") from None
+    missing = settings.missing_for_letters()
+    _console().print(f"设置无误：{path}（发文机关 {settings.office}，机关代字 {settings.office_code}，"
+                     f"整改期限 {settings.period_days} 天）。" + (f"尚未填写：{'、'.join(missing)}。" if missing else ""))
     return EXIT_OK
 
 
