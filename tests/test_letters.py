@@ -200,14 +200,14 @@ def test_deadlines_are_the_issue_date_plus_the_period(archive: Archive, tmp_path
     assert "2026" not in text and "2027" not in text
 
 
-def test_an_old_month_needs_an_explicit_date(archive: Archive, tmp_path: Path) -> None:
+def test_the_issue_date_comes_from_the_work_not_the_clock(archive: Archive, tmp_path: Path) -> None:
     assert letters.issue_date("2019-11", None, today=dt.date(2019, 12, 2)) == dt.date(2019, 12, 2)
-    with pytest.raises(letters.LetterError, match="--date"):
-        letters.issue_date("2019-11", None, today=dt.date(2026, 12, 2))
+    assert letters.issue_date("2019-11", None, today=dt.date(2026, 12, 2)) == dt.date(2019, 12, 1)
     with pytest.raises(letters.LetterError, match="早于督查月份"):
         letters.issue_date("2019-11", dt.date(2019, 10, 31))
-    with pytest.raises(letters.LetterError, match="--date"):
-        letters.write_letters(archive, "2019-11", tmp_path)  # the clock is years after 2019-11
+    (jia, _) = letters.write_letters(archive, "2019-11", tmp_path)  # the clock is years after 2019-11
+    text = text_of(jia)
+    assert "州督办函〔2019〕1号" in text and "2019年12月1日" in text and "2026" not in text and "2027" not in text
 
 
 def test_letter_settings_come_from_the_archive_folder(archive: Archive, tmp_path: Path) -> None:

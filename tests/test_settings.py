@@ -41,7 +41,7 @@ def test_defaults_when_missing_and_a_round_trip(tmp_path: Path) -> None:
     assert load_settings(tmp_path) == custom
     ws = load_workbook(settings_path(tmp_path))[SETTINGS_SHEET]
     assert [c.value for c in ws[1]] == ["项目", "内容", "说明"]
-    assert not any("密码" == (c.value or "") for c in ws["A"])
+    assert not any((c.value or "") == "密码" for c in ws["A"])
 
 
 def test_lists_and_numbers_as_people_type_them(tmp_path: Path) -> None:

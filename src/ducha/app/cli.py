@@ -368,13 +368,20 @@ def _date_arg(text: str | None):
 
 @handles("letters")
 def cmd_letters(args: argparse.Namespace) -> int:
-    from ducha.prefecture.letters import LetterError, write_letters
+    import datetime as dt
+
+    from ducha.prefecture.letters import LetterError, issue_date, write_letters
+    from ducha.prefecture.report import MONTH as MONTH_FORMAT
     from ducha.prefecture.settings import load_settings, settings_path
 
     out = Path(args.out) if args.out else Path.cwd() / f"整改督办函-{args.month}"
     with _archive(args) as archive:
         try:
-            paths = write_letters(archive, args.month, out, issued=_date_arg(args.date), pdf=args.pdf)
+            issued = issue_date(args.month, _date_arg(args.date)) if MONTH_FORMAT.match(args.month) else None
+            if issued is not None and not args.date and issued != dt.date.today():
+                _console().print(f"[yellow]督查月份 {args.month} 已过去较久，发文日期取 {issued.isoformat()}；"
+                                 "需要其他日期请用 --date 给出。[/yellow]")
+            paths = write_letters(archive, args.month, out, issued=issued, pdf=args.pdf)
         except (LetterError, ValueError) as exc:
             raise UserError(str(exc)) from None
         missing = load_settings(archive.folder).missing_for_letters()
@@ -413,7 +420,8 @@ def cmd_settings(args: argparse.Namespace) -> int:
         raise UserError(f"「{path.name}」有误：{exc}。") from None
     missing = settings.missing_for_letters()
     _console().print(f"设置无误：{path}（发文机关 {settings.office}，机关代字 {settings.office_code}，"
-                     f"整改期限 {settings.period_days} 天）。" + (f"尚未填写：{'、'.join(missing)}。" if missing else ""))
+                     f"整改期限 {settings.period_days} 天）。"
+                     + (f"尚未填写：{'、'.join(missing)}。" if missing else ""))
     return EXIT_OK
 
 

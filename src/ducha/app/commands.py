@@ -269,7 +269,8 @@ TABLE: tuple[Command, ...] = (
                   arg("--date", metavar="日期", help="发文日期 YYYY-MM-DD（默认今天；督查月份已过去较久时必须给出）；"
                                                   "文号年份和整改期限由它而来"),
                   arg("--pdf", action="store_true", help="同时用 LibreOffice 转成 PDF"))),
-    Command("settings", "督查设置", "生成或检查档案文件夹中的「设置.xlsx」（发文机关、机关代字、联系人、抄送、整改期限、邮箱）",
+    Command("settings", "督查设置",
+            "生成或检查档案文件夹中的「设置.xlsx」（发文机关、机关代字、联系人、抄送、整改期限、邮箱）",
             outputs="档案文件夹中没有「设置.xlsx」时写出默认设置；有则逐项检查，有误时指出单元格和改法。",
             args=(ARCHIVE,)),
     Command("sample", "抽样", "按方案从农户名册随机抽样，生成预填的督查工作簿（含「回访」）",

@@ -595,8 +595,9 @@ def run_demo_prefecture(folder: Path, workbook: Path) -> list[tuple[str, str]]:
     with Archive(folder / "督查档案") as archive:
         Intake(archive).run([workbook])
         report = write_report(archive, "2019-11", folder / "督查评分汇总-2019-11.xlsx")
+        # the letters first: their issue date sets the deadlines the ledger and 「回访」 show
+        letters = write_letters(archive, "2019-11", folder / "整改督办函", issued=dt.date(2019, 12, 5))
         table = ledger.export_ledger(archive, folder / "问题台账.xlsx")
-        letters = write_letters(archive, "2019-11", folder / "整改督办函")
         roster = write_demo_roster(folder / "农户名册-清水县.xlsx")
         _, sample = sample_with_revisits(roster, "2019-12", archive, folder / "清水县-2019-12-督查工作簿.xlsx",
                                          county_code="522631", seed=2019, drawn_by="示例")

@@ -422,7 +422,8 @@ def ledger_sheets(archive: Archive, *, county_code: str | None = None, month: st
     log = GeneratedSheet(
         name=HISTORY_SHEET,
         rows=[["问题台账状态变更记录"], ["每次状态变更一行，由 ducha 记录，只读。"],
-              [h for _, h, _ in HISTORY_COLUMNS], *[[shown_time(h[k]) if k == "at" else h[k] for k, _, _ in HISTORY_COLUMNS] for h in changes]],
+              [h for _, h, _ in HISTORY_COLUMNS],
+              *[[shown_time(h[k]) if k == "at" else h[k] for k, _, _ in HISTORY_COLUMNS] for h in changes]],
         column_widths=[w for _, _, w in HISTORY_COLUMNS], freeze=f"A{HEADER_ROW + 1}",
         styles=[("A1", Style.TITLE), (f"A{HEADER_ROW}:F{HEADER_ROW}", Style.HEADER)],
         auto_filter=f"A{HEADER_ROW}:F{HEADER_ROW + max(len(changes), 1)}", tab_color="7F7F7F")

@@ -3,9 +3,9 @@ by GB/T 9704-2012 (党政机关公文格式) so that it can be sent without edit
 LibreOffice.
 
 The page: A4, 版心 156 × 225 mm, 22 lines of 28 characters. The parts, top to bottom: 发文机关标志 (red, 小标宋,
-centred), 发文字号 (机关代字〔年份〕序号, centred) over a red rule, the title (二号小标宋), 主送机关, the body (三号仿宋,
-headings 黑体 and 楷体), 发文机关署名 and 成文日期 (Arabic numerals), 附注 with the contact, and the 版记 (抄送,
-印发机关 and 印发日期 between rules). 页码 "— 1 —" in 四号宋体, odd pages right, even pages left.
+centred), 发文字号 (机关代字〔年份〕序号, centred) over a red rule, the title (二号小标宋), 主送机关, the body
+(三号仿宋, headings 黑体 and 楷体), 发文机关署名 and 成文日期 (Arabic numerals), 附注 with the contact, and the
+版记 (抄送, 印发机关 and 印发日期 between rules). 页码 "— 1 —" in 四号宋体, odd pages right, even pages left.
 
 Dates come from the work: the issue date is given (`issued`, the command's --date; today only for a recent month),
 deadlines are the issue date plus the settings' 整改期限, and the 文号's year is the issue date's. Letter numbers
@@ -78,18 +78,17 @@ def letter_number(prefix: str, year: int, serial: int) -> str:
 
 
 def issue_date(month: str, date: dt.date | None, today: dt.date | None = None) -> dt.date:
-    """The issue date: `date` when given; else today, but only while the inspection month is recent (a 2019-11
-    inspection gets no 2026 letter unless --date says so)."""
+    """The issue date: `date` when given; else today while the inspection month is recent, and for an older month
+    the first day of the month after it (a 2019-11 inspection gets no 2026 letter unless --date says so)."""
     start = dt.date(int(month[:4]), int(month[5:7]), 1)
     if date is not None:
         if date < start:
             raise LetterError(f"发文日期 {shown_date(date)} 早于督查月份 {_month_text(month)}，请检查 --date")
         return date
     today = today or dt.date.today()
-    month_end = (start + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
-    if (today - month_end).days > RECENT_DAYS:
-        raise LetterError(f"督查月份 {_month_text(month)} 已过去较久，发文日期不能默认取今天（{shown_date(today)}）："
-                          f"请用 --date 给出发文日期，如 --date {(month_end + dt.timedelta(days=5)).isoformat()}")
+    next_month = (start + dt.timedelta(days=32)).replace(day=1)
+    if (today - next_month).days >= RECENT_DAYS:
+        return next_month
     return max(today, start)
 
 
@@ -299,7 +298,9 @@ def _problem_table(doc: Any, rows: list[dict[str, Any]], common_deadline: str | 
             [(HEADING_FONT, entry["problem"])] + ([(BODY_FONT, entry["evidence"])] if entry.get("evidence") else []),
             [(BODY_FONT, requirement)],
         ]
-        cells = table.add_row().cells
+        row = table.add_row()
+        row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))  # a problem is never split across pages
+        cells = row.cells
         for cell, lines, width in zip(cells, contents, widths, strict=True):
             cell.width = width
             _cell(cell, lines)

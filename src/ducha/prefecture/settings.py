@@ -222,7 +222,8 @@ def read_settings_workbook(path: Path) -> Settings:
             continue
         where = f"{SETTINGS_SHEET}!B{number}"
         if "密码" in label:
-            raise SettingsError("settings-password", "设置文件中不保存密码，请删除这一行（密码在运行时输入或用环境变量提供）",
+            raise SettingsError("settings-password",
+                                "设置文件中不保存密码，请删除这一行（密码在运行时输入或用环境变量提供）",
                                 f"{SETTINGS_SHEET}!A{number}")
         key = by_label.get(fold_header(label))
         if key is None:
