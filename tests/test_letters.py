@@ -250,3 +250,40 @@ def test_the_receipt_shows_no_local_paths(tmp_path: Path) -> None:
     cells = [str(c.value) for row in load_workbook(path).active.iter_rows() for c in row if c.value is not None]
     assert "邮件 甲县报送.eml 中的附件 甲县.xlsx" in cells
     assert not any("州督查办\\" in c or "D:" in c for c in cells)
+
+
+def test_letters_and_ledger_add_take_their_date_from_the_command_line(archive: Archive, tmp_path: Path,
+                                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    from ducha.app.cli import main
+
+    folder = str(archive.folder)
+    assert main(["ledger", "add", "--archive", folder, "--county", "520101", "--county-name", "甲县",
+                 "--month", "2019-11", "--problem", "低保评定不公开", "--date", "2019-11-25"]) == 0
+    added = next(e for e in ledger.entries(archive) if e["problem"] == "低保评定不公开")
+    assert added["deadline"] == "2019-12-25"  # registered 2019-11-25 + 30 days (the default period)
+    assert main(["letters", "--month", "2019-11", "--archive", folder, "--out", str(tmp_path / "函"),
+                 "--date", "2019-12-10"]) == 0
+    jia = tmp_path / "函" / "整改督办函_甲县_2019-11.docx"
+    text = text_of(jia)
+    assert "州督办函〔2019〕1号" in text and "2019年12月10日" in text and "2020年1月9日前整改到位" in text
+    assert main(["letters", "--month", "2019-11", "--archive", folder, "--date", "2019-12-32"]) == 2
+    assert "日期「2019-12-32」无效" in capsys.readouterr().err
+
+
+def test_the_ledger_dates_come_from_the_work(tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    with Archive(tmp_path / "档案") as store:
+        late = "2026-12-02T06:30:39+00:00"  # a 2019-11 workbook taken in years later
+        ids = ledger.sync_from_flags(store, submit(store, [flag("错退")]), at=late)
+        (entry,) = ledger.entries(store)
+        assert entry["deadline"] == "2019-12-30"  # 2019-11-30 (the work's month) + 30 days, not 2027
+        assert ledger.work_date(AT, "2019-11") == dt.date(2019, 11, 20)
+        path = ledger.export_ledger(store, tmp_path / "问题台账.xlsx")
+    ws = load_workbook(path)["问题台账"]
+    headers = [c.value for c in ws[ledger.HEADER_ROW]]
+    row = {h: c.value for h, c in zip(headers, ws[ledger.HEADER_ROW + 1], strict=True)}
+    assert row["编号"] == ids[0] and row["整改期限"].date() == dt.date(2019, 12, 30)
+    assert row["最后更新"] == "2026年12月2日 14:30"  # China Standard Time, Chinese form
+    log = load_workbook(path)["状态变更记录"]
+    assert log.cell(ledger.HEADER_ROW + 1, 2).value == "2026年12月2日 14:30"
