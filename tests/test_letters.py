@@ -196,7 +196,7 @@ def test_deadlines_are_the_issue_date_plus_the_period(archive: Archive, tmp_path
     assert rows.pop("补助发放不及时") == "2019-12-31"  # a deadline set by hand stays
     assert set(rows.values()) == {"2019-12-22"}  # 2019-12-02 + 20 days
     text = text_of(jia)
-    assert "上表所列问题请于2019年12月22日前整改到位" in text and "2019年12月31日前整改到位" in text
+    assert "上表所列问题请于2019年12月22日前整改到位" in text and "整改期限：2019年12月31日。" in text
     assert "2026" not in text and "2027" not in text
 
 

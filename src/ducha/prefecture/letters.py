@@ -291,7 +291,7 @@ def _problem_table(doc: Any, rows: list[dict[str, Any]], common_deadline: str | 
     for number, entry in enumerate(rows, start=1):
         requirement = requirement_text(entry)
         if entry.get("deadline") and entry["deadline"] != common_deadline:
-            requirement += f"{shown_date(entry['deadline'])}前整改到位。"
+            requirement += f"整改期限：{shown_date(entry['deadline'])}。"  # not the letter's common deadline
         contents = [
             [(BODY_FONT, str(number))],
             [(BODY_FONT, entry["id"])] + [(BODY_FONT, line) for line in _place_lines(entry)],
