@@ -46,6 +46,8 @@ TYPE_NAMES = {"int": "整数", "float": "数字"}
 # Characters that must not begin a line (so a wrapped line never starts with a lone "。").
 NO_LINE_START = set("，。、；：？！）」』”’》…")
 # Runs of Latin letters, digits and path characters are never broken across lines.
+# One argument of a usage line: a bracketed group (one level of nesting) or a word.
+USAGE_PART = re.compile(r"\[[^\[\]]*(?:\[[^\[\]]*\][^\[\]]*)*\]|\S+")
 TOKEN = re.compile(r"[A-Za-z0-9_.\-/\\<>@:*%+=']+|\s+|.")
 
 
@@ -127,10 +129,21 @@ class HelpFormatter(argparse.HelpFormatter):
         return text.replace(padded, invocation + "  ", 1) if extra and padded in text else text
 
     def _format_usage(self, usage: Any, actions: Any, groups: Any, prefix: str | None) -> str:
+        """argparse's usage, refilled by display width, continuation lines under the first argument."""
         text = super()._format_usage(usage, actions, groups, prefix)
-        extra = cell_len(translate("usage: ")) - len(translate("usage: "))
-        first, *rest = text.split("\n")
-        return "\n".join([first, *((" " * extra + line if line.strip() else line) for line in rest)])
+        head = (prefix if prefix is not None else translate("usage: ")) + self._prog
+        body = " ".join(text.split())
+        if not body.startswith(head):
+            return text
+        indent = " " * (cell_len(head) + 1)
+        lines, line = [], head
+        for part in USAGE_PART.findall(body[len(head):]):
+            if cell_len(line) + 1 + cell_len(part) > self._width and line.strip() != head.strip():
+                lines.append(line)
+                line = indent + part
+            else:
+                line += " " + part
+        return "\n".join([*lines, line]) + "\n\n"
 
     def _split_lines(self, text: str, width: int) -> list[str]:
         return wrap(text, width)
@@ -142,10 +155,19 @@ class HelpFormatter(argparse.HelpFormatter):
 class ArgumentParser(argparse.ArgumentParser):
     """An ArgumentParser whose help and errors are Chinese; a mistyped choice or command gets the nearest one."""
 
+    is_command = False  # a subcommand's parser: it reports arguments it does not know itself, with its own usage
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         install()
         kwargs.setdefault("formatter_class", HelpFormatter)
         super().__init__(*args, **kwargs)
+        self.register("action", "parsers", SubParsersAction)
+
+    def parse_known_args(self, args: Any = None, namespace: Any = None) -> tuple[argparse.Namespace, list[str]]:
+        namespace, extras = super().parse_known_args(args, namespace)
+        if extras and self.is_command:
+            self.error(translate("unrecognized arguments: %s") % " ".join(extras))
+        return namespace, extras
 
     def _check_value(self, action: argparse.Action, value: Any) -> None:
         choices = action.choices
@@ -167,3 +189,13 @@ class ArgumentParser(argparse.ArgumentParser):
             if not kind:
                 raise
             raise argparse.ArgumentError(action, f"「{text}」不是{kind}") from None
+
+
+class SubParsersAction(argparse._SubParsersAction):
+    """Subcommands whose parsers report their own unknown arguments (argparse leaves that to the main parser)."""
+
+    def add_parser(self, name: str, **kwargs: Any) -> argparse.ArgumentParser:
+        parser = super().add_parser(name, **kwargs)
+        if isinstance(parser, ArgumentParser):
+            parser.is_command = True
+        return parser
