@@ -254,7 +254,7 @@ def test_out_as_an_existing_folder_writes_the_default_name_into_it(prefecture: P
     args, name = writers(prefecture)[command]
     folder = tmp_path / "已有文件夹"
     folder.mkdir()
-    code, out, err = call(command, *args, "--out", str(folder))
+    code, _, err = call(command, *args, "--out", str(folder))
     assert code in (0, 1), err
     assert "程序内部错误" not in err
     assert (folder / name).exists(), sorted(p.name for p in folder.iterdir())
@@ -284,3 +284,14 @@ def test_sample_out_folder_next_to_a_roster_of_its_own(tmp_path: Path) -> None:
     assert code == 0, err
     (written,) = folder.iterdir()
     assert written.name.endswith("-2026-12-督查工作簿.xlsx") and str(written) in out
+
+
+def test_intake_lists_each_file_whole_on_lines_that_fit(demo: Path, tmp_path: Path) -> None:
+    note = tmp_path / "说明.txt"
+    note.write_text("不是工作簿", encoding="utf-8")
+    code, out, _ = call("intake", str(demo), str(note), "--archive", str(tmp_path / "档案"))
+    assert code == 0
+    lines = out.splitlines()
+    assert f"  {demo.name}" in lines and f"  {note.name}" in lines
+    assert any(line.startswith("    已接收：清水县 2019-11，第 1 版，总分 ") for line in lines)
+    assert all(cell_len(line) < WIDTH for line in lines if "档案" not in line)

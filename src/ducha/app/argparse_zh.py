@@ -44,7 +44,7 @@ MESSAGES = {
 PLURALS = {"expected %s argument": "后面需要跟 %s 个值"}
 TYPE_NAMES = {"int": "整数", "float": "数字"}
 # Characters that must not begin a line (so a wrapped line never starts with a lone "。").
-NO_LINE_START = set("，。、；：？！）」』”’》…")
+NO_LINE_START = set("，。、；：？！）」』”’》…>)]")
 # Runs of Latin letters, digits and path characters are never broken across lines.
 # One argument of a usage line: a bracketed group (one level of nesting) or a word.
 USAGE_PART = re.compile(r"\[[^\[\]]*(?:\[[^\[\]]*\][^\[\]]*)*\]|\S+")

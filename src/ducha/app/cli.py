@@ -12,11 +12,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from rich.console import Console
-from rich.table import Table
 
 from ducha import __version__
 from ducha.adapters.xlsx_writer import apply_plan, default_output
-from ducha.app.argparse_zh import fit
+from ducha.app.argparse_zh import fit, wrap
 from ducha.app.commands import (
     BY_NAME,
     COMMANDS,
@@ -145,6 +144,13 @@ def _write(source: Path, plan: OutputPlan, args: argparse.Namespace) -> Path:
         raise UserError(f"无法写入结果：「{source.name}」可能正在 Excel 中打开，请关闭后重试。") from None
     except OSError as exc:
         raise UserError(f"无法写入结果文件：{exc.strerror or exc}。") from None
+
+
+def _paragraph(text: str, indent: str = "") -> None:
+    """Print prose wrapped to the console's width at places a reader would break it (never inside a word)."""
+    console = _console()
+    for line in wrap(text, console.width - 1 - len(indent)):
+        console.print(indent + line, markup=False)
 
 
 def _lines(lines: Sequence[str]) -> None:
@@ -307,13 +313,13 @@ def cmd_intake(args: argparse.Namespace) -> int:
                 bar.update(task, advance=1, description=f"已处理 {bar.tasks[0].completed + 1:g} 份：{outcome.name}")
 
             outcomes = intake.run([Path(p) for p in paths], progress=step)
-        table = Table(title=f"接收结果（档案：{archive.folder}）")
-        for column in ("文件", "结果", "县", "月份", "版本", "总分", "错误", "说明"):
-            table.add_column(column, overflow="fold")
+        _console().print(f"接收结果（档案：{archive.folder}）：", markup=False)
         for o in outcomes:
-            table.add_row(o.name, o.status_text, o.county or "", o.month or "", str(o.version or ""),
-                          "" if o.total is None else f"{round(o.total, 2):g}", str(o.errors or ""), o.reason)
-        _console().print(table)
+            facts = [" ".join(filter(None, (o.county, o.month))), f"第 {o.version} 版" if o.version else "",
+                     "" if o.total is None else f"总分 {round(o.total, 2):g}",
+                     f"错误 {o.errors} 个" if o.errors else ""]
+            _lines([f"  {o.name}"])
+            _paragraph("：".join(filter(None, (o.status_text, "，".join(filter(None, facts)), o.reason))), "    ")
         counts = {kind: sum(1 for o in outcomes if o.kind == kind) for kind in {o.kind for o in outcomes}}
         totals = "；".join(f"{STATUS_NAMES.get(k, k)} {n} 份" for k, n in sorted(counts.items()))
         _console().print(totals or "没有找到工作簿。")
@@ -472,8 +478,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     console = _console()
     console.print(f"\n示例工作簿（填写内容，未改动）：{workbook}")
     console.print(f"一键运行结果：{output}")
-    console.print("用 Excel 打开结果：「评分」是 6+N 得分及扣分依据，「检查结果」列出填写问题（点击单元格可跳转），"
-                  "「跟进清单」是需要跟进的农户、村和县级指标。")
+    _paragraph("用 Excel 打开结果：「评分」是 6+N 得分及扣分依据，「检查结果」列出填写问题（点击单元格可跳转），"
+               "「跟进清单」是需要跟进的农户、村和县级指标。")
     console.print("\n州督查办这一侧（同一示例）：")
     for label, path in run_demo_prefecture(folder, workbook):
         console.print(f"  {label}：{path}")

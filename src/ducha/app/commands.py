@@ -298,15 +298,26 @@ COMMANDS: dict[str, WorkbookCommand] = {c.name: c.run for c in TABLE if c.run is
 """The workbook commands by name; the entries look the function up here at call time."""
 
 
+# The metavar of an option that names none: the first word of its help found here (else 「值」, 「数字」 for numbers).
+METAVARS = (("YYYY-MM-DD", "日期"), ("YYYY-MM", "年-月"), ("密码", "密码"), ("文件夹", "文件夹"), ("文件", "文件"),
+            ("工作簿", "文件"), ("代码", "代码"))
+
+
+def _metavar(argument: Arg) -> str:
+    if argument.options.get("type") in (int, float):
+        return "数字"
+    return next((name for word, name in METAVARS if word in argument.help), "值")
+
+
 def _add_arguments(parser: argparse.ArgumentParser, command: Command) -> None:
-    """The command's arguments; an option taking a value without a metavar shows 「值」 (「数字」 for numbers)."""
+    """The command's arguments, each option with a Chinese metavar."""
     groups: dict[str, argparse._MutuallyExclusiveGroup] = {}
     for argument in command.args:
         options = dict(argument.options)
         exclusive = options.pop("exclusive", None)
         takes_value = options.get("action") is None and argument.flags[0].startswith("-")
         if takes_value and "metavar" not in options:
-            options["metavar"] = "数字" if options.get("type") in (int, float) else "值"
+            options["metavar"] = _metavar(argument)
         if exclusive and exclusive not in groups:
             groups[exclusive] = parser.add_mutually_exclusive_group()
         target = groups[exclusive] if exclusive else parser
