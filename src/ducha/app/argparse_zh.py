@@ -44,11 +44,11 @@ MESSAGES = {
 PLURALS = {"expected %s argument": "后面需要跟 %s 个值"}
 TYPE_NAMES = {"int": "整数", "float": "数字"}
 # Characters that must not begin a line (so a wrapped line never starts with a lone "。").
-NO_LINE_START = set("，。、；：？！）」』”’》…>)]")
-# Runs of Latin letters, digits and path characters are never broken across lines.
+NO_LINE_START = set("，。、；：？！）」』”’》…")
+# Runs of Latin letters, digits and path characters (with placeholders like <原名>) are never broken across lines.
 # One argument of a usage line: a bracketed group (one level of nesting) or a word.
 USAGE_PART = re.compile(r"\[[^\[\]]*(?:\[[^\[\]]*\][^\[\]]*)*\]|\S+")
-TOKEN = re.compile(r"[A-Za-z0-9_.\-/\\<>@:*%+=']+|\s+|.")
+TOKEN = re.compile(r"(?:<[^<>\s]*>|[A-Za-z0-9_.\-/\\@:*%+='])+|\s+|.")
 
 
 def translate(message: str) -> str:
