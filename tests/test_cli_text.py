@@ -295,3 +295,13 @@ def test_intake_lists_each_file_whole_on_lines_that_fit(demo: Path, tmp_path: Pa
     assert f"  {demo.name}" in lines and f"  {note.name}" in lines
     assert any(line.startswith("    已接收：清水县 2019-11，第 1 版，总分 ") for line in lines)
     assert all(cell_len(line) < WIDTH for line in lines if "档案" not in line)
+
+
+def test_flag_prints_its_follow_up_list_not_the_score(demo: Path, tmp_path: Path) -> None:
+    code, out, _ = call("flag", str(demo), "--out", str(tmp_path / "跟进.xlsx"))
+    assert code == 0
+    flags = score_workbook(read_workbook(demo).data).flags
+    households = sum(1 for f in flags if f.level == "农户")
+    assert out.splitlines()[0].startswith(f"需要跟进：农户 {households} 户")
+    assert "评分：" not in out and "/10" not in out
+    assert len(out.splitlines()) <= 10

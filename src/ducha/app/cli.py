@@ -30,6 +30,7 @@ from ducha.app.commands import (
 from ducha.app.logs import log_path, setup_logging
 from ducha.checks.pipeline import CheckResult
 from ducha.model.findings import Severity, count_by_severity
+from ducha.model.schema import SCORE_SHEET
 from ducha.prefecture.archive import STATUS_NAMES
 from ducha.reading.raw import UnreadableWorkbook
 from ducha.reading.workbook import ParsedWorkbook, read_workbook
@@ -202,6 +203,21 @@ def _score_lines(score: ScoreOutput) -> list[str]:
     return lines
 
 
+def _flag_lines(score: ScoreOutput, shown: int = SHOWN_WITH_SCORE) -> list[str]:
+    """The follow-up list in counts by level, then its first rows one line each."""
+    levels: dict[str, int] = {}
+    for flag in score.flags:
+        levels[flag.level] = levels.get(flag.level, 0) + 1
+    counted = {"农户": "农户 {} 户", "村": "村 {} 个", "县": "县级指标 {} 项"}
+    lines = ["需要跟进：" + "，".join(counted.get(level, level + " {} 处").format(n) for level, n in levels.items())
+             ] if levels else []
+    for flag in score.flags[:shown]:
+        place = "".join(filter(None, (flag.township, flag.village)))
+        who = f"{flag.household}（{place}）" if flag.household else place or flag.indicator or ""
+        lines.append(f"  {flag.level} {who}：{flag.problem}")
+    return lines
+
+
 def _print_check(result: CheckResult, shown: int = SHOWN_FINDINGS) -> None:
     _lines(_check_lines(result, shown))
 
@@ -235,8 +251,10 @@ def _run(name: str, args: argparse.Namespace) -> int:
     else:
         if result.check is not None:
             _print_check(result.check, SHOWN_FINDINGS if result.score is None else SHOWN_WITH_SCORE)
-        if result.score is not None:
+        if result.score is not None and any(s.name == SCORE_SHEET for s in result.plan.sheets):
             _print_score(result.score)
+        elif result.score is not None:
+            _lines(_flag_lines(result.score))
         _console().print(result.summary)
         if output is None:
             _console().print(too_large_message(too_large))
