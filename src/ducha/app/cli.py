@@ -406,7 +406,7 @@ def cmd_ledger(args: argparse.Namespace) -> int:
             for message in result.refused:
                 _console(stderr=True).print(f"[red]{message}[/red]")
             return EXIT_FINDINGS if result.refused else EXIT_OK
-        missing = [name for name, value in (("--county", args.county_name), ("--county-code", args.county),
+        missing = [name for name, value in (("--county-name", args.county_name), ("--county", args.county),
                                             ("--month", args.month), ("--problem", args.problem)) if not value]
         if missing:
             raise UserError("登记暗访问题需要：" + "、".join(missing) + "。")
