@@ -15,7 +15,6 @@ from rich.console import Console
 from rich.table import Table
 
 from ducha import __version__
-from ducha.adapters.xlsx_writer import apply_plan
 from ducha.app.commands import (
     BY_NAME,
     COMMANDS,
@@ -114,9 +113,12 @@ def _rubric(args: argparse.Namespace) -> Rubric:
         raise UserError(f"评分细则文件「{path.name}」无法读取：{exc}。") from None
 
 
-def _write(source: Path, plan: OutputPlan, args: argparse.Namespace) -> Path:
+def _write(source: Path, plan: OutputPlan, args: argparse.Namespace):
+    """Write the results (adapters.xlsx_writer.write_results); returns where and, for a new workbook, why."""
+    from ducha.adapters.xlsx_writer import write_results
+
     try:
-        return apply_plan(source, plan, Path(args.out) if args.out else None, in_place=args.in_place)
+        return write_results(source, plan, Path(args.out) if args.out else None, in_place=args.in_place)
     except PermissionError:
         raise UserError(f"无法写入结果：「{source.name}」可能正在 Excel 中打开，请关闭后重试。") from None
     except OSError as exc:
@@ -179,7 +181,8 @@ def _run(name: str, args: argparse.Namespace) -> int:
     source, parsed = _parse(args.workbook)
     result = COMMANDS[name](source, parsed, _rubric(args))
     too_large = too_large_sheets(parsed) if SIZE_GATE in BY_NAME[name].gates else []
-    output = None if too_large else _write(source, result.plan, args)
+    written = None if too_large else _write(source, result.plan, args)
+    output = written.path if written else None
     if args.json:
         print(_as_json(result, source, output))
     else:
@@ -188,8 +191,10 @@ def _run(name: str, args: argparse.Namespace) -> int:
         if result.score is not None:
             _print_score(result.score)
         _console().print(result.summary)
-        if output is None:
+        if written is None:
             _console().print(too_large_message(too_large))
+        elif written.reason:
+            _console().print(f"[yellow]{written.reason}[/yellow]")
         else:
             _console().print(f"结果已写入：{output}")
     return EXIT_FINDINGS if result.has_errors else EXIT_OK
@@ -418,7 +423,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     workbook = write_demo_workbook(folder / "清水县-2019-11-督查工作簿.xlsx")
     parsed = read_workbook(workbook)
     result = COMMANDS["run_all"](workbook, parsed, DEFAULT_RUBRIC)
-    output = apply_plan(workbook, result.plan, folder / "清水县-2019-11-督查工作簿.结果.xlsx")
+    from ducha.adapters.xlsx_writer import apply_plan, default_output
+
+    output = apply_plan(workbook, result.plan, default_output(workbook))
     assert result.check is not None and result.score is not None
     _print_check(result.check)
     _print_score(result.score)

@@ -185,7 +185,7 @@ def out(default: str, exclusive: str | None = None) -> Arg:
 
 
 def workbook_args(result: str, rubric: bool = True) -> tuple[Arg, ...]:
-    return (WORKBOOK, out(f"与原文件同目录的 <原名>.checked.xlsx，含{result}", "output"), IN_PLACE, JSON,
+    return (WORKBOOK, out(f"与原文件同目录的 <原名>.结果.xlsx，含{result}", "output"), IN_PLACE, JSON,
             *((RUBRIC,) if rubric else ()))
 
 
