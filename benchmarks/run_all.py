@@ -54,7 +54,7 @@ def _best_wall(argv: list[str], repeat: int = 3, cwd: Path | None = None) -> flo
 def cold_start(folder: Path) -> dict[str, float]:
     """`ducha check` on a small workbook in a fresh interpreter vs importing pandas and openpyxl."""
     workbook = write_workbook(folder / "冷启动.xlsx", valid_sheets())
-    out = folder / "冷启动.checked.xlsx"
+    out = folder / "冷启动.结果.xlsx"
     ducha = _best_wall([sys.executable, "-m", "ducha", "check", str(workbook), "--out", str(out)], cwd=folder)
     baseline = _best_wall([sys.executable, "-c", "import pandas, openpyxl"])
     return {"ducha": ducha, "raw": baseline, "ratio": ducha / baseline, "goal": COLD_START_GOAL}

@@ -257,6 +257,9 @@ def transplant(target: Package, scratch: Package, xfs_dxfs: tuple[dict[int, int]
             sheet = parse(data)
             _inline_strings(sheet, strings)
             _restyle(sheet, xfs, dxfs)
+            for value in sheet.iter(q("v")):  # an empty cached text stays <v></v>, as the writer wrote it
+                if value.text is None:
+                    value.text = ""
             data = dump(sheet)
         target.put(renamed[part], data, scratch.content_type(part))
         relationships = scratch.rels(part)
