@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from ducha.adapters.package.opc import COMMENTS, Package, PackageError, dump, parse, q
+from ducha.adapters.package.opc import COMMENTS, Package, PackageError, q
 from ducha.adapters.package.sheets import (
     Notes,
     Workbook,
@@ -79,25 +79,23 @@ def _add_results(data, scratch, placed, generated, marks, marker, author, note_s
 
 def _mark_sheet(package: Package, styles: Styles, part: str, marks: SheetMarks | None, marker: str, author: str,
                 note_size: tuple[int, int]) -> None:
-    """Replace ducha's highlights and notes on one input sheet; a sheet with none of either stays as it is."""
+    """Replace ducha's highlights and notes on one input sheet. The sheet's XML is edited as bytes: only ducha's
+    elements are removed or inserted, everything else stays byte for byte."""
     data = package.read(part)
-    has_rules = marker.encode() in data
-    notes = Notes(package, part, parse(data), author) if (marks and marks.notes) or _may_hold_notes(package, part) \
-        else None
-    removed_notes = notes.remove_ours() if notes else False
-    if not (marks or has_rules or removed_notes):
-        package.parts[part] = clear_tab_selection(data)
-        return
-    sheet = notes.sheet if notes else parse(data)
-    if has_rules:
-        remove_marks(sheet, marker)
+    xml = clear_tab_selection(data)
+    if marker.encode() in xml:
+        xml = remove_marks(xml, marker)
     if marks:
-        add_marks(sheet, [(cells, styles.fill_dxf(rgb), formula) for cells, rgb, formula in marks.rules])
-    if notes:
-        taken = notes.clerks_cells() | merged_followers(sheet)
+        xml = add_marks(xml, [(cells, styles.fill_dxf(rgb), formula) for cells, rgb, formula in marks.rules])
+    if (marks and marks.notes) or _may_hold_notes(package, part):
+        notes = Notes(package, part, xml, author)
+        removed = notes.remove_ours()
+        taken = notes.clerks_cells() | merged_followers(xml)
         wanted = {ref: text for ref, text in (marks.notes.items() if marks else ()) if ref not in taken}
-        notes.write(wanted, note_size, removed_notes)
-    package.parts[part] = clear_tab_selection(dump(sheet))
+        notes.write(wanted, note_size, removed)
+        xml = notes.sheet
+    if xml != data:
+        package.parts[part] = xml
 
 
 def _may_hold_notes(package: Package, part: str) -> bool:

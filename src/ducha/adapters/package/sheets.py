@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from xml.sax.saxutils import escape
 
 from lxml import etree
 from openpyxl.utils import column_index_from_string, range_boundaries
@@ -32,12 +33,6 @@ from ducha.adapters.package.opc import (
     resolve,
 )
 
-SHEET_CHILDREN = ("sheetPr", "dimension", "sheetViews", "sheetFormatPr", "cols", "sheetData", "sheetCalcPr",
-                  "sheetProtection", "protectedRanges", "scenarios", "autoFilter", "sortState", "dataConsolidate",
-                  "customSheetViews", "mergeCells", "phoneticPr", "conditionalFormatting", "dataValidations",
-                  "hyperlinks", "printOptions", "pageMargins", "pageSetup", "headerFooter", "rowBreaks", "colBreaks",
-                  "customProperties", "cellWatches", "ignoredErrors", "smartTags", "drawing", "legacyDrawing",
-                  "legacyDrawingHF", "picture", "oleObjects", "controls", "webPublishItems", "tableParts", "extLst")
 WORKBOOK_CHILDREN = ("fileVersion", "fileSharing", "workbookPr", "workbookProtection", "bookViews", "sheets",
                      "functionGroups", "externalReferences", "definedNames", "calcPr", "oleSize",
                      "customWorkbookViews", "pivotCaches", "smartTagPr", "smartTagTypes", "webPublishing",
@@ -280,38 +275,87 @@ def transplant(target: Package, scratch: Package, xfs_dxfs: tuple[dict[int, int]
 # --- marks: conditional formats and notes on input cells -----------------------------------------------------------
 
 
-def _ours(rule: etree._Element, marker: str) -> bool:
-    return any(marker in (f.text or "") for f in rule.iter(q("formula")))
+_ROOT = re.compile(rb"<(\w+:)?worksheet\b")
+_SHEET_DATA_END = re.compile(rb"</(?:\w+:)?sheetData>|<(?:\w+:)?sheetData\s*/>")
+_CF_BLOCK = re.compile(rb"<(\w+:)?conditionalFormatting\b[^>]*>.*?</\1?conditionalFormatting>", re.S)
+_CF_RULE = re.compile(rb"<(\w+:)?cfRule\b[^>]*?(?:/>|>.*?</\1?cfRule>)", re.S)
+_MERGE = re.compile(rb"<(?:\w+:)?mergeCell\b[^>]*\bref=\"([^\"]+)\"")
+_PRIORITY = re.compile(rb"<(?:\w+:)?cfRule\b[^>]*\bpriority=\"(\d+)\"")
+_AFTER_CF = rb"dataValidations|hyperlinks|printOptions|pageMargins|pageSetup|headerFooter|rowBreaks|colBreaks|" \
+    rb"customProperties|cellWatches|ignoredErrors|smartTags|drawing|legacyDrawing|legacyDrawingHF|picture|" \
+    rb"oleObjects|controls|webPublishItems|tableParts|extLst"
+_AFTER_LEGACY = rb"legacyDrawingHF|picture|oleObjects|controls|webPublishItems|tableParts|extLst"
+_LEGACY = re.compile(rb"<(?:\w+:)?legacyDrawing\b[^>]*\bid=\"([^\"]+)\"")
 
 
-def remove_marks(sheet: etree._Element, marker: str) -> None:
-    """Drop ducha's highlight rules (their formula carries `marker`); the clerk's rules stay."""
-    for block in sheet.findall(q("conditionalFormatting")):
-        for rule in block.findall(q("cfRule")):
-            if _ours(rule, marker):
-                block.remove(rule)
-        if block.find(q("cfRule")) is None:
-            sheet.remove(block)
+def _prefix(xml: bytes) -> bytes:
+    """The main namespace's prefix of a sheet's XML with its colon (b"" for the default namespace)."""
+    root = _ROOT.search(xml)
+    return root.group(1) or b"" if root else b""
 
 
-def add_marks(sheet: etree._Element, rules: list[tuple[list[str], int, str]]) -> None:
+def _top_level_start(xml: bytes) -> int:
+    """Where the children after sheetData and the conditional formats begin (nothing nested is searched)."""
+    ends = [m.end() for m in _CF_BLOCK.finditer(xml)]
+    data = _SHEET_DATA_END.search(xml)
+    return max([data.end() if data else 0, *ends])
+
+
+def _insert_before(xml: bytes, names: bytes, element: bytes, start: int) -> bytes:
+    """`element` before the first top-level child named in `names` (or mc:AlternateContent), from `start` on."""
+    found = re.compile(rb"<(?:(?:\w+:)?(?:" + names + rb")\b|mc:AlternateContent\b|/(?:\w+:)?worksheet>)")
+    match = found.search(xml, start)
+    if match is None:
+        raise PackageError("sheet XML without its end tag")
+    return xml[:match.start()] + element + xml[match.start():]
+
+
+def remove_marks(xml: bytes, marker: str) -> bytes:
+    """The sheet without ducha's highlight rules (their formula carries `marker`); the clerk's rules stay."""
+    needle = escape(marker).encode()
+
+    def block(match: re.Match[bytes]) -> bytes:
+        text = match.group(0)
+        if needle not in text:
+            return text
+        text = _CF_RULE.sub(lambda r: b"" if needle in r.group(0) else r.group(0), text)
+        return text if _CF_RULE.search(text) else b""
+
+    return _CF_BLOCK.sub(block, xml)
+
+
+def add_marks(xml: bytes, rules: list[tuple[list[str], int, str]]) -> bytes:
     """One rule per (cells, dxf index, formula), ducha's first in precedence among themselves, after the clerk's."""
-    priorities = [int(r.get("priority", "0")) for r in sheet.iter(q("cfRule")) if r.get("priority", "").isdigit()]
-    start = max(priorities, default=0) + 1
-    for offset, (cells, dxf, formula) in enumerate(rules):
-        block = etree.Element(q("conditionalFormatting"), sqref=" ".join(cells))
-        rule = etree.SubElement(block, q("cfRule"), type="expression", dxfId=str(dxf), priority=str(start + offset))
-        etree.SubElement(rule, q("formula")).text = formula
-        insert_child(sheet, block, SHEET_CHILDREN)
+    if not rules:
+        return xml
+    p = _prefix(xml)
+    start = max([int(m.group(1)) for m in _PRIORITY.finditer(xml)], default=0) + 1
+    blocks = b"".join(
+        b"<" + p + b'conditionalFormatting sqref="' + " ".join(cells).encode() + b'"><' + p
+        + b'cfRule type="expression" dxfId="' + str(dxf).encode() + b'" priority="' + str(start + i).encode()
+        + b'"><' + p + b"formula>" + escape(formula).encode() + b"</" + p + b"formula></" + p + b"cfRule></" + p
+        + b"conditionalFormatting>"
+        for i, (cells, dxf, formula) in enumerate(rules))
+    return _insert_before(xml, _AFTER_CF, blocks, _top_level_start(xml))
 
 
-def merged_followers(sheet: etree._Element) -> set[str]:
+def legacy_drawing_id(xml: bytes) -> str | None:
+    found = _LEGACY.search(xml)
+    return found.group(1).decode() if found else None
+
+
+def add_legacy_drawing(xml: bytes, rid: str) -> bytes:
+    element = (b"<" + _prefix(xml) + b'legacyDrawing xmlns:r="' + REL.encode() + b'" r:id="' + rid.encode() + b'"/>')
+    return _insert_before(xml, _AFTER_LEGACY, element, _top_level_start(xml))
+
+
+def merged_followers(xml: bytes) -> set[str]:
     """Cells inside a merged range other than its top-left one (they cannot hold a note)."""
     from openpyxl.utils import get_column_letter
 
     cells = set()
-    for merge in sheet.iter(q("mergeCell")):
-        min_col, min_row, max_col, max_row = range_boundaries(merge.get("ref", "A1"))
+    for merge in _MERGE.finditer(xml):
+        min_col, min_row, max_col, max_row = range_boundaries(merge.group(1).decode())
         for row in range(min_row, max_row + 1):
             for col in range(min_col, max_col + 1):
                 if (row, col) != (min_row, min_col):
@@ -361,13 +405,12 @@ def _used_idmaps(package: Package) -> set[int]:
 class Notes:
     """The comments part and VML drawing of one input sheet, with ducha's notes replaced."""
 
-    def __init__(self, package: Package, sheet_part: str, sheet: etree._Element, author: str) -> None:
+    def __init__(self, package: Package, sheet_part: str, sheet: bytes, author: str) -> None:
         self.package, self.sheet_part, self.sheet, self.author = package, sheet_part, sheet, author
         rels = package.rels(sheet_part)
         targets = package.targets(sheet_part)
         self.comments_part = next((targets[r.id] for r in rels if r.type == COMMENTS and r.id in targets), None)
-        legacy = sheet.find(q("legacyDrawing"))
-        rid = legacy.get(q("id", REL)) if legacy is not None else None
+        rid = legacy_drawing_id(sheet)
         self.vml_part = targets.get(rid) if rid else None
         self.comments = parse(package.read(self.comments_part)) if self.comments_part in package else None
 
@@ -424,11 +467,10 @@ class Notes:
             idmap = next(n for n in range(1, 10_000) if n not in used)
             vml = _new_vml(idmap)
             rid = self.package.add_rel(self.sheet_part, VML_DRAWING, self.vml_part)
-            legacy = self.sheet.find(q("legacyDrawing"))
-            if legacy is None:
-                legacy = etree.Element(q("legacyDrawing"), nsmap={"r": REL})
-                insert_child(self.sheet, legacy, SHEET_CHILDREN)
-            legacy.set(q("id", REL), rid)
+            if legacy_drawing_id(self.sheet) is not None:  # it points at a part that is missing: re-point it
+                self.sheet = _LEGACY.sub(lambda m: m.group(0).replace(m.group(1), rid.encode()), self.sheet, count=1)
+            else:
+                self.sheet = add_legacy_drawing(self.sheet, rid)
         else:
             vml = self.package.read(self.vml_part)
         keep = {_cell_position(ref) for ref in self.clerks_cells()} - {_cell_position(ref) for ref in notes}
