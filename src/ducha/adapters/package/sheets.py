@@ -393,6 +393,24 @@ def _new_vml(idmap: int) -> bytes:
             b'<o:idmap v:ext="edit" data="' + str(idmap).encode() + b'"/></o:shapelayout>' + _SHAPETYPE + b"</xml>")
 
 
+_VML_PREFIXES = ((b"v", b"urn:schemas-microsoft-com:vml"), (b"o", b"urn:schemas-microsoft-com:office:office"),
+                 (b"x", b"urn:schemas-microsoft-com:office:excel"))
+
+
+def _declare_vml_prefixes(vml: bytes) -> bytes:
+    """The VML with the v:, o: and x: prefixes ducha's shapes use declared on its root (openpyxl's VML lacks them)."""
+    root = re.search(rb"<xml\b[^>]*>", vml)
+    if root is None:
+        raise PackageError("VML drawing without its root")
+    tag = root.group(0)
+    missing = b"".join(b" xmlns:" + p + b'="' + uri + b'"' for p, uri in _VML_PREFIXES
+                       if b"xmlns:" + p + b"=" not in tag)
+    if not missing:
+        return vml
+    closing = len(tag) - (2 if tag.endswith(b"/>") else 1)
+    return vml[:root.start()] + tag[:closing] + missing + tag[closing:] + vml[root.end():]
+
+
 def _used_idmaps(package: Package) -> set[int]:
     used = set()
     for name, data in package.parts.items():
@@ -484,7 +502,7 @@ class Notes:
                 return shape
             return b""
 
-        vml = _SHAPE.sub(stale, vml)
+        vml = _declare_vml_prefixes(_SHAPE.sub(stale, vml))
         if b'id="_x0000_t202"' not in vml:
             vml = vml.replace(b"</xml>", _SHAPETYPE + b"</xml>")
         idmap = _IDMAP.search(vml)
