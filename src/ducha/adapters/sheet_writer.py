@@ -14,6 +14,7 @@ from openpyxl.chart import Reference, Series
 from openpyxl.chart.series import SeriesLabel, StrRef
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter, quote_sheetname, range_boundaries
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -65,25 +66,40 @@ def _fill(rgb: str) -> PatternFill:
     return PatternFill(fill_type="solid", start_color=rgb, end_color=rgb)
 
 
-def _apply_style(cells, style: Style) -> None:
+def _apply_style(cells, style: Style, done: dict | None = None) -> None:
+    """Layer `style` on the cells. `done` remembers (style before, style) -> style after, so each combination is
+    built once through openpyxl's (slow) style setters and then copied."""
+    done = {} if done is None else done
     for row in cells:
         for cell in row:
-            if style is Style.TITLE:
-                cell.font = Font(bold=True, size=14)
-            elif style in (Style.HEADER, Style.TOTAL):
-                cell.font = Font(bold=True)
-                cell.fill = _fill(FILLS[style])
-                cell.alignment = Alignment(wrap_text=True, vertical="center")
-            elif style is Style.PERCENT:
-                cell.number_format = "0.0%"
-            elif style is Style.NUMBER:
-                cell.number_format = "0.00"
-            elif style is Style.LINK:
-                cell.font = Font(color="0563C1", underline="single")
-            elif style is Style.NOTE:
-                cell.alignment = Alignment(wrap_text=True, vertical="top")
-            elif style in FILLS:
-                cell.fill = _fill(FILLS[style])
+            if getattr(cell, "_style", None) is None:  # a merged cell's followers
+                _style_one(cell, style)
+                continue
+            key = (tuple(cell._style), style)
+            if key in done:
+                cell._style = StyleArray(done[key])
+                continue
+            _style_one(cell, style)
+            done[key] = tuple(cell._style)
+
+
+def _style_one(cell, style: Style) -> None:
+    if style is Style.TITLE:
+        cell.font = Font(bold=True, size=14)
+    elif style in (Style.HEADER, Style.TOTAL):
+        cell.font = Font(bold=True)
+        cell.fill = _fill(FILLS[style])
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+    elif style is Style.PERCENT:
+        cell.number_format = "0.0%"
+    elif style is Style.NUMBER:
+        cell.number_format = "0.00"
+    elif style is Style.LINK:
+        cell.font = Font(color="0563C1", underline="single")
+    elif style is Style.NOTE:
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    elif style in FILLS:
+        cell.fill = _fill(FILLS[style])
 
 
 def _cells(ws: Worksheet, ref: str):
@@ -102,8 +118,9 @@ def write_sheet(wb: Workbook, spec: GeneratedSheet) -> Worksheet:
         ws.column_dimensions[letter].hidden = True
     for row, height in spec.row_heights.items():
         ws.row_dimensions[row].height = height
+    done: dict = {}
     for ref, style in spec.styles:
-        _apply_style(_cells(ws, ref), style)
+        _apply_style(_cells(ws, ref), style, done)
     for link in spec.links:
         cell = ws[link.cell]
         cell.hyperlink = Hyperlink(ref=link.cell, location=f"{sheet_ref(link.sheet)}!{link.target}",
