@@ -207,7 +207,9 @@ class Workbook:
 
 def clear_tab_selection(xml: bytes) -> bytes:
     """A sheet's XML without `tabSelected="1"` (one selected tab: the first generated sheet)."""
-    return re.sub(rb'(<(?:\w+:)?sheetView\b[^>]*?)\s+tabSelected="(?:1|true)"', rb"\1", xml, count=1)
+    head = xml.find(b"sheetData")
+    head = len(xml) if head < 0 else head
+    return _TAB_SELECTED.sub(rb"\1", xml[:head], count=1) + xml[head:]
 
 
 # --- moving generated sheets over ----------------------------------------------------------------------------------
@@ -276,10 +278,10 @@ def transplant(target: Package, scratch: Package, xfs_dxfs: tuple[dict[int, int]
 
 
 _ROOT = re.compile(rb"<(\w+:)?worksheet\b")
-_SHEET_DATA_END = re.compile(rb"</(?:\w+:)?sheetData>|<(?:\w+:)?sheetData\s*/>")
 _CF_BLOCK = re.compile(rb"<(\w+:)?conditionalFormatting\b[^>]*>.*?</\1?conditionalFormatting>", re.S)
 _CF_RULE = re.compile(rb"<(\w+:)?cfRule\b[^>]*?(?:/>|>.*?</\1?cfRule>)", re.S)
 _MERGE = re.compile(rb"<(?:\w+:)?mergeCell\b[^>]*\bref=\"([^\"]+)\"")
+_TAB_SELECTED = re.compile(rb'(<(?:\w+:)?sheetView\b[^>]*?)\s+tabSelected="(?:1|true)"')
 _PRIORITY = re.compile(rb"<(?:\w+:)?cfRule\b[^>]*\bpriority=\"(\d+)\"")
 _AFTER_CF = rb"dataValidations|hyperlinks|printOptions|pageMargins|pageSetup|headerFooter|rowBreaks|colBreaks|" \
     rb"customProperties|cellWatches|ignoredErrors|smartTags|drawing|legacyDrawing|legacyDrawingHF|picture|" \
@@ -296,9 +298,10 @@ def _prefix(xml: bytes) -> bytes:
 
 def _top_level_start(xml: bytes) -> int:
     """Where the children after sheetData and the conditional formats begin (nothing nested is searched)."""
-    ends = [m.end() for m in _CF_BLOCK.finditer(xml)]
-    data = _SHEET_DATA_END.search(xml)
-    return max([data.end() if data else 0, *ends])
+    data = xml.rfind(b"sheetData")
+    start = xml.find(b">", data) + 1 if data >= 0 else 0
+    last_format = xml.rfind(b"conditionalFormatting>")
+    return max(start, last_format + len(b"conditionalFormatting>") if last_format >= 0 else 0)
 
 
 def _insert_before(xml: bytes, names: bytes, element: bytes, start: int) -> bytes:
@@ -329,7 +332,7 @@ def add_marks(xml: bytes, rules: list[tuple[list[str], int, str]]) -> bytes:
     if not rules:
         return xml
     p = _prefix(xml)
-    start = max([int(m.group(1)) for m in _PRIORITY.finditer(xml)], default=0) + 1
+    start = max([int(m.group(1)) for m in _PRIORITY.finditer(xml, max(xml.rfind(b"sheetData"), 0))], default=0) + 1
     blocks = b"".join(
         b"<" + p + b'conditionalFormatting sqref="' + " ".join(cells).encode() + b'"><' + p
         + b'cfRule type="expression" dxfId="' + str(dxf).encode() + b'" priority="' + str(start + i).encode()
@@ -340,7 +343,7 @@ def add_marks(xml: bytes, rules: list[tuple[list[str], int, str]]) -> bytes:
 
 
 def legacy_drawing_id(xml: bytes) -> str | None:
-    found = _LEGACY.search(xml)
+    found = _LEGACY.search(xml, max(xml.rfind(b"sheetData"), 0))
     return found.group(1).decode() if found else None
 
 
@@ -354,7 +357,7 @@ def merged_followers(xml: bytes) -> set[str]:
     from openpyxl.utils import get_column_letter
 
     cells = set()
-    for merge in _MERGE.finditer(xml):
+    for merge in _MERGE.finditer(xml, max(xml.rfind(b"sheetData"), 0)):
         min_col, min_row, max_col, max_row = range_boundaries(merge.group(1).decode())
         for row in range(min_row, max_row + 1):
             for col in range(min_col, max_col + 1):
