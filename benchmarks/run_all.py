@@ -105,7 +105,7 @@ def main() -> int:
                          f"{large['actions']} actions", f"{small['actions']} actions",
                          large["actions"] / small["actions"], xlwings_actions.GOAL))
         add("cold start `ducha check` vs import pandas, openpyxl", cold_start(folder))
-        add("P7 `ducha run` on the demo vs import pandas, openpyxl, pydantic", file_run.measure(repeat + 2))
+        add("P7 `ducha run` on the demo vs import pandas, openpyxl, pydantic (CPU)", file_run.measure(repeat + 2))
         if sys.platform.startswith("linux"):
             add(f"peak memory check {households:,} vs raw read", peak_memory(households, folder), "MiB", "{:.0f}")
         else:

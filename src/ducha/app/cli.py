@@ -28,10 +28,8 @@ from ducha.app.commands import (
 from ducha.app.logs import log_path, setup_logging
 from ducha.checks.pipeline import CheckResult
 from ducha.model.findings import Severity, count_by_severity
-from ducha.prefecture.archive import STATUS_NAMES
 from ducha.reading.raw import UnreadableWorkbook
 from ducha.reading.workbook import ParsedWorkbook, read_workbook
-from ducha.scoring.export import evaluation_dict
 from ducha.scoring.rubric import DEFAULT_RUBRIC, Rubric, RubricError, load_rubric
 from ducha.sheets.outputplan import OutputPlan
 from ducha.sheets.score_sheet import ScoreOutput
@@ -163,6 +161,8 @@ def _print_score(score: ScoreOutput) -> None:
 
 
 def _as_json(result: CommandResult, source: Path, output: Path | None) -> str:
+    from ducha.scoring.export import evaluation_dict
+
     payload: dict = {"file": str(source), "output": str(output) if output else None}
     if result.check is not None:
         payload["counts"] = {s.name.lower(): n for s, n in count_by_severity(result.check.findings).items()}
@@ -251,6 +251,7 @@ def cmd_intake(args: argparse.Namespace) -> int:
 
     from rich.progress import Progress, SpinnerColumn, TextColumn
 
+    from ducha.prefecture.archive import STATUS_NAMES
     from ducha.prefecture.intake import RECEIPTS, Intake, Outcome
 
     # Windows' cmd does not expand wildcards: `ducha intake 收件\*.eml` is expanded here.

@@ -10,11 +10,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from xml.sax.saxutils import escape
 
 from lxml import etree
 from openpyxl.utils import column_index_from_string, range_boundaries
 
+from ducha.adapters.cached_values import escape
 from ducha.adapters.package.opc import (
     CALC_CHAIN,
     COMMENTS,
