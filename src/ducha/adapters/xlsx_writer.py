@@ -20,6 +20,7 @@ from ducha.adapters.sheet_writer import AUTHOR, printable, put_value, write_rows
 from ducha.adapters.writer import build_generated_workbook, pack_zip, workbook_bytes
 from ducha.model.findings import Severity
 from ducha.model.schema import GENERATED_SHEETS
+from ducha.reading.gc_pause import gc_paused
 from ducha.sheets.outputplan import FILLS, MARK_PREFIX, Mark, OutputPlan, Style, formula_values
 
 __all__ = ["AUTHOR", "MARK_FORMULA", "RESULT_SUFFIX", "Written", "apply_plan", "default_output", "put_value",
@@ -127,7 +128,11 @@ def _values_copy(source: Path, plan: OutputPlan) -> bytes:
 def write_results(source: Path, plan: OutputPlan, dest: Path | None = None, *, in_place: bool = False) -> Written:
     """Write `plan` into a copy of `source` at `dest` (default: `default_output`), or into `source` itself after a
     backup; an input that cannot hold the results gets a new .xlsx (see the module's note) and the reason."""
-    source = Path(source)
+    with gc_paused():  # many short-lived objects and no cycles, as in reading
+        return _write_results(Path(source), plan, dest, in_place)
+
+
+def _write_results(source: Path, plan: OutputPlan, dest: Path | None, in_place: bool) -> Written:
     scratch = _scratch(plan) if plan.sheets else None
     data = source.read_bytes()
     reason = ""
