@@ -228,3 +228,23 @@ def test_inputs_that_cannot_hold_results_get_a_new_results_workbook(kind: str, r
         ws = wb[HOUSEHOLDS]
         assert ws["G2"].value == 0  # the values copy holds the input's values, and the error is marked
         assert any(c.comment and c.comment.author == "ducha" for row in ws.iter_rows() for c in row)
+
+
+def test_a_workbook_openpyxl_cannot_load_still_gets_its_results_in_place(tmp_path: Path) -> None:
+    """Apache POI's picture.xlsx has cell styles openpyxl refuses (TypeError on load): the old openpyxl round trip
+    ended in 程序内部错误; the package edit writes the results and keeps every other part byte for byte."""
+    source = Path(shutil.copy(Path(__file__).parent / "fixtures" / "poi-picture.xlsx", tmp_path / "图片.xlsx"))
+    with pytest.raises(TypeError):
+        openpyxl.load_workbook(source)
+
+    assert main(["run", str(source)]) == 1
+
+    result = default_output(source)
+    old, new = parts(source), parts(result)
+    edited = {"[Content_Types].xml", "xl/_rels/workbook.xml.rels", "xl/workbook.xml", "xl/styles.xml",
+              "docProps/app.xml", "xl/worksheets/sheet1.xml"}
+    assert {name for name in old if old[name] != new.get(name)} <= edited
+    assert any(name.startswith("xl/media/") for name in old)
+    book = python_calamine.CalamineWorkbook.from_path(str(result))
+    assert book.sheet_names[:3] == ["评分", "检查结果", "跟进清单"]
+    assert book.get_sheet_by_name("评分").to_python()[2][1] not in ("", None)

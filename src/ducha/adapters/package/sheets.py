@@ -7,6 +7,7 @@ made inline, so that the clerk's shared strings and every other part stay as the
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -108,11 +109,11 @@ class Workbook:
         kept = self.package.reachable([""])
         for part in self.package.reachable([e.part for e in gone if e.part]) - kept:
             self.package.delete(part)
-        chain = [i for i, p in self.package.targets(self.part).items() if p.endswith("calcChain.xml")
-                 or any(r.type == CALC_CHAIN and r.id == i for r in self.package.rels(self.part))]
-        for rid in chain:  # its entries name sheets by position: Excel rebuilds it
-            self.package.delete(self.package.targets(self.part)[rid])
-            self.package.remove_rels(self.part, {rid})
+        targets = self.package.targets(self.part)
+        for r in self.package.rels(self.part):
+            if r.type == CALC_CHAIN and r.id in targets:  # it names sheets by position: Excel rebuilds it
+                self.package.delete(targets[r.id])
+                self.package.remove_rels(self.part, {r.id})
         return True
 
     def add_sheet(self, name: str, position: int | None, part: str, index: int) -> None:
@@ -226,7 +227,7 @@ def _inline_strings(sheet: etree._Element, strings: list[etree._Element]) -> Non
             cell.remove(value)
         inline = etree.SubElement(cell, q("is"))
         for child in (text if text is not None else []):
-            inline.append(etree.fromstring(etree.tostring(child)))
+            inline.append(copy.deepcopy(child))
 
 
 def _restyle(sheet: etree._Element, xfs: dict[int, int], dxfs: dict[int, int]) -> None:
