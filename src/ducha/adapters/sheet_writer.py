@@ -81,10 +81,8 @@ def _apply_style(cells, style: Style, done: dict | None = None) -> None:
     done = {} if done is None else done
     for row in cells:
         for cell in row:
-            if getattr(cell, "_style", None) is None:  # a merged cell's followers
-                _style_one(cell, style)
-                continue
-            key = (tuple(cell._style), style)
+            current = getattr(cell, "_style", None)  # None: a cell never styled yet
+            key = (None if current is None else tuple(current), style)
             if key in done:
                 cell._style = StyleArray(done[key])
                 continue
