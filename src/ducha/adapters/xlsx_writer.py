@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from openpyxl import Workbook
+from openpyxl.utils import get_column_letter
 
 from ducha.adapters.files import backup, write_bytes_atomically
 from ducha.adapters.package import PackageError, SheetMarks, add_results
@@ -21,7 +22,7 @@ from ducha.adapters.writer import build_generated_workbook, pack_zip, workbook_b
 from ducha.model.findings import Severity
 from ducha.model.schema import GENERATED_SHEETS
 from ducha.reading.gc_pause import gc_paused
-from ducha.sheets.outputplan import FILLS, MARK_PREFIX, Mark, OutputPlan, Style, formula_values
+from ducha.sheets.outputplan import FILLS, MARK_PREFIX, Mark, OutputPlan, Style, formula_values, text_width
 
 __all__ = ["AUTHOR", "MARK_FORMULA", "RESULT_SUFFIX", "Written", "apply_plan", "default_output", "put_value",
            "write_results", "write_sheet"]
@@ -118,11 +119,25 @@ def _values_copy(source: Path, plan: OutputPlan) -> bytes:
             continue
         ws = wb.create_sheet(name[:31])
         write_rows(ws, [[None if value == "" else value for value in row] for row in grid])
+        for column, width in enumerate(_fitting_widths(grid), start=1):
+            ws.column_dimensions[get_column_letter(column)].width = width
         for r0, c0, r1, c1 in raw.merged.get(name, []):
             ws.merge_cells(start_row=r0 + 1, start_column=c0 + 1, end_row=r1 + 1, end_column=c1 + 1)
     if not wb.worksheets:
         wb.create_sheet("原表")
     return workbook_bytes(wb)
+
+
+def _fitting_widths(grid: list[list[object]], most: int = 40) -> list[float]:
+    """Column widths that show each column's longest value (up to `most` characters), so ID numbers are not cut."""
+    widths: list[int] = []
+    for row in grid:
+        for column, value in enumerate(row):
+            if column >= len(widths):
+                widths.append(8)
+            if value not in ("", None):
+                widths[column] = max(widths[column], min(text_width(str(value)), most))
+    return [w + 2 for w in widths]
 
 
 def write_results(source: Path, plan: OutputPlan, dest: Path | None = None, *, in_place: bool = False) -> Written:
