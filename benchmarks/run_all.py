@@ -3,7 +3,9 @@
 Rows: read + check of a 100,000-household sheet vs python-calamine's raw read; intake of 200 workbooks vs raw
 reads; sampling from a 100,000-household roster vs a raw read; xlwings actions at 45 vs 4,500 households (per
 ribbon command); cold start of one ribbon command (`ducha check` on a small workbook, a fresh interpreter) vs
-`python -c "import pandas, openpyxl"`; peak memory (max RSS) of the 100,000-household check vs the raw read.
+`python -c "import pandas, openpyxl"`; `ducha run` on the 45-household demo vs
+`python -c "import pandas, openpyxl, pydantic"` (P7); peak memory (max RSS) of the 100,000-household check vs the
+raw read.
 
 Usage: python benchmarks/run_all.py [--quick]   (--quick: 10,000 households, 20 workbooks, 1 repeat)
 Exit status 1 when a goal is missed.
@@ -24,6 +26,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "tests"))
 
+import file_run  # noqa: E402
 import intake as intake_bench  # noqa: E402
 import read_check  # noqa: E402
 import sampling as sampling_bench  # noqa: E402
@@ -54,7 +57,7 @@ def _best_wall(argv: list[str], repeat: int = 3, cwd: Path | None = None) -> flo
 def cold_start(folder: Path) -> dict[str, float]:
     """`ducha check` on a small workbook in a fresh interpreter vs importing pandas and openpyxl."""
     workbook = write_workbook(folder / "冷启动.xlsx", valid_sheets())
-    out = folder / "冷启动.checked.xlsx"
+    out = folder / "冷启动.结果.xlsx"
     ducha = _best_wall([sys.executable, "-m", "ducha", "check", str(workbook), "--out", str(out)], cwd=folder)
     baseline = _best_wall([sys.executable, "-c", "import pandas, openpyxl"])
     return {"ducha": ducha, "raw": baseline, "ratio": ducha / baseline, "goal": COLD_START_GOAL}
@@ -102,6 +105,7 @@ def main() -> int:
                          f"{large['actions']} actions", f"{small['actions']} actions",
                          large["actions"] / small["actions"], xlwings_actions.GOAL))
         add("cold start `ducha check` vs import pandas, openpyxl", cold_start(folder))
+        add("P7 `ducha run` on the demo vs import pandas, openpyxl, pydantic (CPU)", file_run.measure(repeat + 2))
         if sys.platform.startswith("linux"):
             add(f"peak memory check {households:,} vs raw read", peak_memory(households, folder), "MiB", "{:.0f}")
         else:

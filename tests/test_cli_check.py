@@ -180,7 +180,7 @@ def test_json_lists_every_finding_with_code_sheet_and_cell(spoiled: Path, capsys
     assert [f["severity"] for f in report["findings"]] == ["错误", "警告"]
     assert report["counts"] == {"error": 1, "warning": 1, "info": 0}
     assert {"scope": "农户调查", "answered": 780, "required": 780} in report["completeness"]
-    assert report["output"] == str(spoiled.with_name("清水县-2019-11.checked.xlsx"))
+    assert report["output"] == str(spoiled.with_name("清水县-2019-11.结果.xlsx"))
 
 
 def test_the_console_entry_point_runs_the_check(spoiled: Path, tmp_path: Path) -> None:
@@ -203,8 +203,7 @@ def test_the_default_writes_a_checked_copy_next_to_the_input_and_never_changes_t
     main(["check", str(spoiled)])
 
     assert spoiled.read_bytes() == before
-    assert sorted(p.name for p in spoiled.parent.glob("*.xlsx")) == ["清水县-2019-11.checked.xlsx",
-                                                                     "清水县-2019-11.xlsx"]
+    assert {p.name for p in spoiled.parent.glob("*.xlsx")} == {"清水县-2019-11.结果.xlsx", "清水县-2019-11.xlsx"}
     assert not (spoiled.parent / BACKUP_FOLDER).exists()
 
 
@@ -214,12 +213,12 @@ def test_out_writes_the_checked_copy_where_asked(spoiled: Path, tmp_path: Path) 
     main(["check", str(spoiled), "--out", str(target)])
 
     assert openpyxl.load_workbook(target).sheetnames[0] == "检查结果"
-    assert not spoiled.with_name("清水县-2019-11.checked.xlsx").exists()
+    assert not spoiled.with_name("清水县-2019-11.结果.xlsx").exists()
 
 
 def test_the_checked_copy_starts_with_a_results_sheet_linking_each_finding_to_its_cell(spoiled: Path) -> None:
     main(["check", str(spoiled)])
-    wb = openpyxl.load_workbook(spoiled.with_name("清水县-2019-11.checked.xlsx"))
+    wb = openpyxl.load_workbook(spoiled.with_name("清水县-2019-11.结果.xlsx"))
 
     assert wb.sheetnames == ["检查结果", *INPUT_SHEETS]
     rows = result_rows(wb["检查结果"])
@@ -229,7 +228,7 @@ def test_the_checked_copy_starts_with_a_results_sheet_linking_each_finding_to_it
 
 def test_the_checked_copy_notes_and_highlights_exactly_the_offending_cells(spoiled: Path) -> None:
     main(["check", str(spoiled)])
-    ws = openpyxl.load_workbook(spoiled.with_name("清水县-2019-11.checked.xlsx"))["农户调查"]
+    ws = openpyxl.load_workbook(spoiled.with_name("清水县-2019-11.结果.xlsx"))["农户调查"]
 
     notes = ducha_notes(ws)
     assert sorted(notes) == sorted([SIZE, INCOME])
@@ -244,12 +243,12 @@ def test_the_checked_copy_notes_and_highlights_exactly_the_offending_cells(spoil
 def test_the_checked_copy_keeps_every_input_value(spoiled: Path) -> None:
     main(["check", str(spoiled)])
 
-    assert values(spoiled.with_name("清水县-2019-11.checked.xlsx")) == values(spoiled)
+    assert values(spoiled.with_name("清水县-2019-11.结果.xlsx")) == values(spoiled)
 
 
 def test_a_clean_workbook_gets_a_results_sheet_saying_nothing_was_found(clean: Path) -> None:
     main(["check", str(clean)])
-    wb = openpyxl.load_workbook(clean.with_name("清水县-2019-11.checked.xlsx"))
+    wb = openpyxl.load_workbook(clean.with_name("清水县-2019-11.结果.xlsx"))
 
     texts = [v for row in wb["检查结果"].iter_rows(values_only=True) for v in row if v]
     assert "未发现问题。" in texts
@@ -267,7 +266,7 @@ def test_in_place_updates_the_workbook_after_a_backup_of_the_original(spoiled: P
     assert backup.read_bytes() == original
     assert openpyxl.load_workbook(spoiled).sheetnames[0] == "检查结果"
     assert values(spoiled) == before
-    assert not spoiled.with_name("清水县-2019-11.checked.xlsx").exists()
+    assert not spoiled.with_name("清水县-2019-11.结果.xlsx").exists()
 
 
 def test_in_place_twice_leaves_one_results_sheet_one_set_of_highlights_and_single_notes(spoiled: Path,
@@ -329,7 +328,7 @@ def test_the_checked_copy_keeps_the_results_of_formula_cells(tmp_path: Path) -> 
 
     main(["check", str(workbook)])
 
-    before, after = seen(workbook), seen(workbook.with_name("公式.checked.xlsx"))
+    before, after = seen(workbook), seen(workbook.with_name("公式.结果.xlsx"))
     assert [row[income] for row in after["农户调查"]] == [row[income] for row in before["农户调查"]]
     assert after == before
 
@@ -349,7 +348,7 @@ def test_in_place_twice_on_a_workbook_with_formulas_finds_the_same_as_once(tmp_p
 
 def test_libreoffice_opens_the_checked_copy_and_sees_the_findings(spoiled: Path, tmp_path: Path) -> None:
     main(["check", str(spoiled)])
-    checked = spoiled.with_name("清水县-2019-11.checked.xlsx")
+    checked = spoiled.with_name("清水县-2019-11.结果.xlsx")
     csv = convert(checked, "csv:Text - txt - csv (StarCalc):44,34,76", tmp_path / "csv")
 
     text = csv.read_text(encoding="utf-8")  # the first sheet: 「检查结果」

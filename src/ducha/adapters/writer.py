@@ -20,7 +20,7 @@ from openpyxl.writer.excel import ExcelWriter
 
 from ducha.adapters.cached_values import FormulaValues, with_formula_values
 from ducha.adapters.files import write_bytes_atomically
-from ducha.adapters.xlsx_writer import AUTHOR, write_sheet
+from ducha.adapters.sheet_writer import AUTHOR, write_sheet
 from ducha.reading.error_cells import sheet_parts
 from ducha.sheets.outputplan import GeneratedSheet, formula_values
 from ducha.sheets.template import FIXED_TIME, REPOSITORY_TEMPLATE, build_template

@@ -14,7 +14,6 @@ from pathlib import Path
 from rich.console import Console
 
 from ducha import __version__
-from ducha.adapters.xlsx_writer import apply_plan, default_output
 from ducha.app.argparse_zh import fit, wrap
 from ducha.app.commands import (
     BY_NAME,
@@ -31,10 +30,8 @@ from ducha.app.logs import log_path, setup_logging
 from ducha.checks.pipeline import CheckResult
 from ducha.model.findings import Severity, count_by_severity
 from ducha.model.schema import SCORE_SHEET
-from ducha.prefecture.archive import STATUS_NAMES
 from ducha.reading.raw import UnreadableWorkbook
 from ducha.reading.workbook import ParsedWorkbook, read_workbook
-from ducha.scoring.export import evaluation_dict
 from ducha.scoring.rubric import DEFAULT_RUBRIC, Rubric, RubricError, load_rubric
 from ducha.scoring.scorecard import Deduction
 from ducha.sheets.outputplan import OutputPlan
@@ -137,10 +134,13 @@ def _rubric(args: argparse.Namespace) -> Rubric:
         raise UserError(f"评分细则文件「{path.name}」无法读取：{exc}。") from None
 
 
-def _write(source: Path, plan: OutputPlan, args: argparse.Namespace) -> Path:
+def _write(source: Path, plan: OutputPlan, args: argparse.Namespace):
+    """Write the results (adapters.xlsx_writer.write_results); returns where and, for a new workbook, why."""
+    from ducha.adapters.xlsx_writer import default_output, write_results
+
     try:
-        out = output_path(args.out, default_output(source), source.suffix) if args.out else None
-        return apply_plan(source, plan, out, in_place=args.in_place)
+        out = output_path(args.out, default_output(source), default_output(source).suffix) if args.out else None
+        return write_results(source, plan, out, in_place=args.in_place)
     except PermissionError:
         raise UserError(f"无法写入结果：「{source.name}」可能正在 Excel 中打开，请关闭后重试。") from None
     except OSError as exc:
@@ -227,6 +227,8 @@ def _print_score(score: ScoreOutput) -> None:
 
 
 def _as_json(result: CommandResult, source: Path, output: Path | None) -> str:
+    from ducha.scoring.export import evaluation_dict
+
     payload: dict = {"file": str(source), "output": str(output) if output else None}
     if result.check is not None:
         payload["counts"] = {s.name.lower(): n for s, n in count_by_severity(result.check.findings).items()}
@@ -245,7 +247,8 @@ def _run(name: str, args: argparse.Namespace) -> int:
     source, parsed = _parse(args.workbook)
     result = COMMANDS[name](source, parsed, _rubric(args))
     too_large = too_large_sheets(parsed) if SIZE_GATE in BY_NAME[name].gates else []
-    output = None if too_large else _write(source, result.plan, args)
+    written = None if too_large else _write(source, result.plan, args)
+    output = written.path if written else None
     if args.json:
         print(_as_json(result, source, output))
     else:
@@ -256,8 +259,10 @@ def _run(name: str, args: argparse.Namespace) -> int:
         elif result.score is not None:
             _lines(_flag_lines(result.score))
         _console().print(result.summary)
-        if output is None:
+        if written is None:
             _console().print(too_large_message(too_large))
+        elif written.reason:
+            _console().print(f"[yellow]{written.reason}[/yellow]")
         else:
             _console().print(f"结果已写入：{output}")
     return EXIT_FINDINGS if result.has_errors else EXIT_OK
@@ -314,6 +319,7 @@ def cmd_intake(args: argparse.Namespace) -> int:
 
     from rich.progress import Progress, SpinnerColumn, TextColumn
 
+    from ducha.prefecture.archive import STATUS_NAMES
     from ducha.prefecture.intake import RECEIPTS, Intake, Outcome
 
     # Windows' cmd does not expand wildcards: `ducha intake 收件\*.eml` is expanded here.
@@ -544,7 +550,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     workbook = write_demo_workbook(folder / "清水县-2019-11-督查工作簿.xlsx")
     parsed = read_workbook(workbook)
     result = COMMANDS["run_all"](workbook, parsed, DEFAULT_RUBRIC)
-    output = apply_plan(workbook, result.plan, folder / "清水县-2019-11-督查工作簿.结果.xlsx")
+    from ducha.adapters.xlsx_writer import apply_plan, default_output
+
+    output = apply_plan(workbook, result.plan, default_output(workbook))
     assert result.check is not None and result.score is not None
     _print_check(result.check, SHOWN_WITH_SCORE)
     _print_score(result.score)

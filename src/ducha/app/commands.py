@@ -186,7 +186,7 @@ def out(default: str, exclusive: str | None = None) -> Arg:
 
 def workbook_args(result: str, rubric: bool = True) -> tuple[Arg, ...]:
     """The arguments of a workbook command; `result` names the sheets it writes."""
-    return (WORKBOOK, out(f"与原文件同目录的 <原名>.checked.xlsx，含{result}", "output"), IN_PLACE,
+    return (WORKBOOK, out(f"与原文件同目录的 <原名>.结果.xlsx，含{result}", "output"), IN_PLACE,
             arg("--json", action="store_true", help=f"以 JSON 输出{result}的内容，不打印摘要"),
             *((RUBRIC,) if rubric else ()))
 

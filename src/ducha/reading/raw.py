@@ -44,11 +44,24 @@ def _check_container(path: Path) -> None:
     if size > MAX_FILE_BYTES:
         raise UnreadableWorkbook(f"文件有 {size // 1024 // 1024} MB，超过 {MAX_FILE_BYTES // 1024 // 1024} MB 上限")
     if head.startswith(CFB_MAGIC):
-        raise UnreadableWorkbook("文件已加密，或是旧版 .xls 格式。请在 Excel 中取消密码，并“另存为”.xlsx 格式")
+        if _is_encrypted(path):
+            raise UnreadableWorkbook("文件已加密。请在 Excel 中取消密码，并“另存为”.xlsx 格式")
+        return  # an old .xls: python-calamine reads it
     if not head.startswith(ZIP_MAGIC):
         raise UnreadableWorkbook("这不是 Excel 工作簿（.xlsx/.xlsm）文件")
     if not zipfile.is_zipfile(path):
         raise UnreadableWorkbook("文件不完整或已损坏（压缩结构无效），请重新保存或重新发送")
+
+
+def _is_encrypted(path: Path) -> bool:
+    """A compound file that is an encrypted Office file (or not an Office file at all)."""
+    import msoffcrypto
+
+    try:
+        with path.open("rb") as handle:
+            return bool(msoffcrypto.OfficeFile(handle).is_encrypted())
+    except Exception:  # msoffcrypto raises several types for files it does not know
+        return True
 
 
 def _is_binary_workbook(path: Path) -> bool:
@@ -95,7 +108,9 @@ def _restore_errors(raw: RawWorkbook, errors: dict[str, list[ErrorCell]]) -> Non
 def _read_grids(path: Path, sheet_names: list[str] | None) -> RawWorkbook:
     try:
         book = python_calamine.CalamineWorkbook.from_path(str(path))
-    except Exception as exc:  # calamine raises several unrelated types for damaged files
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # calamine raises several unrelated types for damaged files, and panics
         if _is_binary_workbook(path):
             raise UnreadableWorkbook(BINARY_WORKBOOK) from None
         raise UnreadableWorkbook(f"文件内容已损坏，无法解析（{type(exc).__name__}）") from None
@@ -109,7 +124,9 @@ def _read_grids(path: Path, sheet_names: list[str] | None) -> RawWorkbook:
             ranges = sheet.merged_cell_ranges
             if ranges:
                 raw.merged[name] = [(a[0], a[1], b[0], b[1]) for a, b in ranges]
-    except Exception as exc:
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # a panic inside calamine too
         raise UnreadableWorkbook(f"工作表内容已损坏，无法解析（{type(exc).__name__}）") from None
     finally:
         book.close()
