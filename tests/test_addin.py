@@ -13,6 +13,7 @@ import pytest
 from oletools.olevba import VBA_Parser
 from pyopenvba import ExcelFile, check_file
 
+from ducha.app.commands import TABLE
 from ducha.app.addin import (
     ADDIN_CONTENT_TYPE,
     ADDIN_DIR,
@@ -140,7 +141,9 @@ def test_ribbon_is_one_chinese_tab_of_large_buttons(built: Path) -> None:
     buttons = list(root.iter(f"{UI}button"))
     ids = [button.get("id") for button in buttons]
     assert len(ids) == len(set(ids))
-    assert {"check", "score", "flag", "run_all", "clear", "report", "sample", "about"} == set(ids)
+    assert {c.name for c in TABLE if c.on_ribbon} == set(ids)
+    assert {"check", "score", "flag", "run_all", "clear", "report", "sample", "ledger_button", "letters_button",
+            "receipts", "resolve_button", "settings_button", "doctor", "about"} == set(ids)
     for button in buttons:
         assert button.get("size") == "large"
         assert re.fullmatch(r"[A-Za-z][A-Za-z0-9]+", button.get("imageMso"))

@@ -18,7 +18,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
-from xml.etree.ElementTree import Element
 from xml.sax.saxutils import escape, quoteattr
 
 import defusedxml.ElementTree as SafeET
@@ -39,10 +38,13 @@ from ducha.app.addin_file import (
     VBA_MODULE,
     XLWINGS_MODULE,
     AddinError,
+    _cell_text,
+    _config_sheet_part,
+    _shared_strings,
+    _split_ref,
     addins_folder,
     read_config,
 )
-from ducha.app.addin_file import _cell_text, _config_sheet_part, _shared_strings, _split_ref
 from ducha.app.addin_file import open_values as _open_values
 from ducha.app.addin_file import options_keys as _options_keys
 from ducha.app.addin_file import read_parts as _read_parts
@@ -52,7 +54,7 @@ __all__ = ["ADDIN_DIR", "ADDIN_FILENAME", "CONFIG_SHEET", "INTERPRETER_KEY", "PR
            "AddinError", "addins_folder", "read_config"]
 
 if TYPE_CHECKING:
-    import winreg
+    pass
 
 RIBBON_XML = "customUI14.xml"
 VBA_SOURCE = "ducha_ribbon.bas"

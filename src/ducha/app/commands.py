@@ -309,7 +309,8 @@ TABLE: tuple[Command, ...] = (
             tip="发文机关、机关代字、联系人、抄送和整改期限；填写保存后在设置工作簿中再按一次，逐项检查。"),
     Command("doctor", "自检", "检查督查助手能否在本机运行，并给出每个问题的解决办法", cli="",
             action=supervisor.self_check, needs_book=False, group="grpPrefecture", image="ZoomPrintPreviewExcel",
-            tip="检查 Python、版本、加载项安装、配置的解释器、工作簿路径、日志文件夹和宏设置；等同于 ducha addin doctor。"),
+            tip="检查 Python、版本、加载项安装、配置的解释器、工作簿路径、日志文件夹和宏设置"
+                "（等同于 ducha addin doctor）。"),
     Command("protect", "加密副本", "生成加密副本，便于通过邮件发送",
             outputs="写出加密副本（原文件不变）。",
             args=(arg("workbook", metavar="工作簿", help="要加密的工作簿"), PASSWORD,

@@ -38,7 +38,8 @@ MARKS = {OK: "✔", WARN: "！", FAIL: "✘"}
 PYTHON_TIMEOUT_S = 60
 # Excel's Trust Center, HKCU\...\Excel\Security\VBAWarnings: 1 enable all, 2 disable with notification,
 # 3 disable except digitally signed, 4 disable without notification.
-MACRO_SETTINGS = {1: "启用所有宏", 2: "禁用所有宏，并发出通知", 3: "禁用无数字签署的所有宏", 4: "禁用所有宏，并且不通知"}
+MACRO_SETTINGS = {1: "启用所有宏", 2: "禁用所有宏，并发出通知", 3: "禁用无数字签署的所有宏",
+                  4: "禁用所有宏，并且不通知"}
 
 
 @dataclass(frozen=True)
@@ -149,7 +150,8 @@ def configured_interpreter(addin: Path, user_config: Path) -> tuple[str, str]:
 def check_interpreter(interpreter: tuple[str, str]) -> Finding:
     name = "配置的 Python"
     exe, where = interpreter
-    fix = f"在命令行用要使用的 Python 运行 {Path(sys.executable).name} -m ducha addin install，它会写入本 Python 的路径。"
+    fix = (f"关闭 Excel，在命令行用要使用的 Python 运行 {Path(sys.executable).name} -m ducha addin install，"
+           "它会写入这个 Python 的路径。")
     if not exe:
         return Finding(name, WARN, f"加载项没有指定 Python（{INTERPRETER_KEY} 为空），Excel 将使用 PATH 中的 pythonw",
                        fix)
@@ -194,7 +196,8 @@ def check_python(interpreter: tuple[str, str], versions: Callable[[str], dict[st
     detail = f"{exe}（Python {found['python']}，ducha {found['ducha']}，xlwings {found['xlwings']}）"
     if found["ducha"] != __version__:
         return Finding(name, FAIL, f"{detail}，与当前 ducha {__version__} 不一致",
-                       f"在这个 Python 中升级：{exe} -m pip install -U ducha，或用当前 Python 重新 ducha addin install。")
+                       f"在这个 Python 中升级：{exe} -m pip install -U ducha，"
+                       "或用当前 Python 重新运行 ducha addin install。")
     return Finding(name, OK, detail + ("" if same else f"；当前命令行用的是 {sys.executable}"))
 
 

@@ -234,8 +234,8 @@ def conflict_sheets(archive: Archive):
 
     waiting = SheetBuilder("待裁定冲突", [10, 12, 10, 16, 36, 20, 24, 8, 10, 8, 14])
     waiting.add(["同县同月有多个督查组报回的工作簿：请按「裁定冲突」，输入应采用的提交编号"], Style.TITLE)
-    waiting.add(["提交编号", "县", "督查月份", "督查组", "文件", "接收时间", "发件人", "版本", "总分", "错误数", "状态"],
-                Style.HEADER)
+    headers = ["提交编号", "县", "督查月份", "督查组", "文件", "接收时间", "发件人", "版本", "总分", "错误数", "状态"]
+    waiting.add(headers, Style.HEADER)
     for r in archive.open_conflicts():
         waiting.add([r["id"], r["county"], r["month"], r["inspection_group"], r["file_name"],
                      shown_time(r["received_at"]), r["sender"], r["version"],
