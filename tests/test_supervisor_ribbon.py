@@ -192,7 +192,7 @@ def test_ledger_button_on_an_open_ledger_takes_the_edits_in_and_names_refused_ro
 
     assert main(["ledger", "import", str(out), "--archive", str(cli_archive)]) == 1  # a row refused
     assert ledger_statuses(archive_dir) == ledger_statuses(cli_archive)
-    assert sorted(ledger_statuses(archive_dir).values()) == [ledger.IN_PROGRESS, ledger.PENDING, ledger.PENDING]
+    assert sorted(ledger_statuses(archive_dir).values()) == sorted([ledger.IN_PROGRESS, ledger.PENDING, ledger.PENDING])
 
 
 def test_ledger_button_without_an_archive_says_so(tmp_path):
@@ -209,8 +209,8 @@ def test_letters_button_writes_the_cli_letters_and_shows_the_folder(archive_dir,
     message, _, _ = press(any_workbook(tmp_path), "letters_button", dialogs)
     folder = archive_dir / f"整改督办函-{MONTH}"
     assert dialogs.folders == [folder] and "已生成 2 份督办函" in message
-    assert main(["letters", "--month", MONTH, "--archive", str(cli_archive), "--out", str(tmp_path / "cli")]) == 0
-    assert sorted(p.name for p in folder.iterdir()) == sorted(p.name for p in (tmp_path / "cli").iterdir())
+    assert main(["letters", "--month", MONTH, "--archive", str(cli_archive), "--out", str(tmp_path / "letters_cli")]) == 0
+    assert sorted(p.name for p in folder.iterdir()) == sorted(p.name for p in (tmp_path / "letters_cli").iterdir())
     assert any("督办函" in text for text in progress)
 
 
