@@ -13,7 +13,6 @@ import pytest
 from oletools.olevba import VBA_Parser
 from pyopenvba import ExcelFile, check_file
 
-from ducha.app.commands import TABLE
 from ducha.app.addin import (
     ADDIN_CONTENT_TYPE,
     ADDIN_DIR,
@@ -40,6 +39,7 @@ from ducha.app.addin import (
     set_interpreter,
     uninstall_addin,
 )
+from ducha.app.commands import TABLE
 from libreoffice import convert
 
 COMMITTED = ADDIN_DIR / ADDIN_FILENAME
@@ -266,3 +266,13 @@ def test_the_addin_commands_build_the_committed_file_and_refuse_to_install_off_w
     if sys.platform != "win32":
         assert main(["addin", "install"]) == 1
         assert "只能在 Windows 上" in capsys.readouterr().err
+
+
+def test_committed_addin_carries_the_ducha_and_xlwings_versions_the_doctor_compares() -> None:
+    import xlwings
+
+    from ducha import __version__
+    from ducha.app.addin_file import addin_versions
+
+    assert addin_versions(COMMITTED) == {"ducha": __version__, "xlwings": xlwings.__version__}
+    assert f'Public Const DUCHA_VERSION As String = "{__version__}"' in read_vba_source()

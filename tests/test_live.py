@@ -33,7 +33,7 @@ from ducha.adapters.live import (
     union_chunks,
 )
 from ducha.app import excel
-from ducha.app.commands import COMMANDS, check_output
+from ducha.app.commands import COMMANDS, TABLE, check_output
 from ducha.checks.pipeline import check_parsed, run_check
 from ducha.model.findings import Severity
 from ducha.model.schema import CHECK_RESULTS_SHEET, GENERATED_SHEETS, HOUSEHOLDS, INPUT_SHEETS

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 
 from ducha.app import excel
 from ducha.app.addin import ADDIN_DIR, ADDIN_FILENAME, CUSTOMUI14_PART, ON_ACTION, RIBBON_XML, render_ribbon_xml
@@ -20,7 +20,6 @@ from ducha.app.ribbon import Dialogs
 from ducha.prefecture import ledger
 from ducha.prefecture.archive import CONFLICT, CURRENT, SUPERSEDED, Archive, Submission, sha256_of
 from live_payload import Client, payload_from_xlsx
-from openpyxl import Workbook
 
 AT = "2019-11-20T10:00:00+08:00"
 MONTH = "2019-11"
@@ -69,8 +68,8 @@ def submit(archive: Archive, county: str, code: str, group: str, flags: list[dic
     content = f"{county}|{group}".encode()
     sub = Submission(sha256=sha256_of(content), file_name=f"{county}-{group}.xlsx", source="邮件", received_at=AT,
                      county=county, county_code=code, month=MONTH, inspection_group=group, flags=flags, errors=1,
-                     findings=[{"code": "E101", "severity": "错误", "sheet": "农户调查", "cell": "C5", "field": "户主姓名",
-                                "value": "", "message": "户主姓名必填，请填写。"}])
+                     findings=[{"code": "E101", "severity": "错误", "sheet": "农户调查", "cell": "C5",
+                                "field": "户主姓名", "value": "", "message": "户主姓名必填，请填写。"}])
     stored = archive.add_submission(sub, archive.store_original(content, ".xlsx"))
     ledger.sync_from_flags(archive, stored.submission_id)
     return stored.submission_id
@@ -209,8 +208,9 @@ def test_letters_button_writes_the_cli_letters_and_shows_the_folder(archive_dir,
     message, _, _ = press(any_workbook(tmp_path), "letters_button", dialogs)
     folder = archive_dir / f"整改督办函-{MONTH}"
     assert dialogs.folders == [folder] and "已生成 2 份督办函" in message
-    assert main(["letters", "--month", MONTH, "--archive", str(cli_archive), "--out", str(tmp_path / "letters_cli")]) == 0
-    assert sorted(p.name for p in folder.iterdir()) == sorted(p.name for p in (tmp_path / "letters_cli").iterdir())
+    cli_out = tmp_path / "letters_cli"
+    assert main(["letters", "--month", MONTH, "--archive", str(cli_archive), "--out", str(cli_out)]) == 0
+    assert sorted(p.name for p in folder.iterdir()) == sorted(p.name for p in cli_out.iterdir())
     assert any("督办函" in text for text in progress)
 
 
