@@ -11,12 +11,13 @@ applies it to the open workbook, the command line to a copy of the file.
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ducha.app import ribbon, supervisor
+from ducha.app import argparse_zh, ribbon, supervisor
 from ducha.checks.pipeline import CheckResult, check_parsed
 from ducha.model.findings import Code
 from ducha.model.schema import CHECK_RESULTS_SHEET, FOLLOW_UP_SHEET, SCORE_SHEET
@@ -167,14 +168,13 @@ class Command:
         return self.group is not None
 
 
-WORKBOOK = arg("workbook", help="督查工作簿（.xlsx 或 .xlsm）")
+WORKBOOK = arg("workbook", metavar="工作簿", help="督查工作簿（.xlsx 或 .xlsm）")
 IN_PLACE = arg("--in-place", action="store_true", help="直接写回原工作簿（先备份，不改动任何填写内容）",
                exclusive="output")
-JSON = arg("--json", action="store_true", help="以 JSON 输出结果（问题清单、评分）")
-RUBRIC = arg("--rubric", help="评分细则文件（.json，或含「评分细则」工作表的 .xlsx）；默认用内置细则")
-ARCHIVE = arg("--archive", help="档案文件夹（默认 ./督查档案，或环境变量 DUCHA_ARCHIVE）")
-PASSWORD = arg("--password", help="密码（或环境变量 DUCHA_PASSWORD）")
-MONTH = arg("--month", required=True, help="督查月份 YYYY-MM")
+RUBRIC = arg("--rubric", metavar="文件", help="评分细则文件（.json，或含「评分细则」工作表的 .xlsx）；默认用内置细则")
+ARCHIVE = arg("--archive", metavar="文件夹", help="档案文件夹（默认 ./督查档案，或环境变量 DUCHA_ARCHIVE）")
+PASSWORD = arg("--password", metavar="密码", help="密码（或环境变量 DUCHA_PASSWORD）")
+MONTH = arg("--month", required=True, metavar="年-月", help="督查月份 YYYY-MM")
 
 
 def out(default: str, exclusive: str | None = None) -> Arg:
@@ -185,7 +185,9 @@ def out(default: str, exclusive: str | None = None) -> Arg:
 
 
 def workbook_args(result: str, rubric: bool = True) -> tuple[Arg, ...]:
-    return (WORKBOOK, out(f"与原文件同目录的 <原名>.checked.xlsx，含{result}", "output"), IN_PLACE, JSON,
+    """The arguments of a workbook command; `result` names the sheets it writes."""
+    return (WORKBOOK, out(f"与原文件同目录的 <原名>.checked.xlsx，含{result}", "output"), IN_PLACE,
+            arg("--json", action="store_true", help=f"以 JSON 输出{result}的内容，不打印摘要"),
             *((RUBRIC,) if rubric else ()))
 
 
@@ -326,3 +328,47 @@ BY_NAME: dict[str, Command] = {c.name: c for c in TABLE}
 
 COMMANDS: dict[str, WorkbookCommand] = {c.name: c.run for c in TABLE if c.run is not None}
 """The workbook commands by name; the entries look the function up here at call time."""
+
+
+# The metavar of an option that names none: the first word of its help found here (else 「值」, 「数字」 for numbers).
+METAVARS = (("YYYY-MM-DD", "日期"), ("YYYY-MM", "年-月"), ("密码", "密码"), ("文件夹", "文件夹"), ("文件", "文件"),
+            ("工作簿", "文件"), ("代码", "代码"))
+
+
+def _metavar(argument: Arg) -> str:
+    if argument.options.get("type") in (int, float):
+        return "数字"
+    return next((name for word, name in METAVARS if word in argument.help), "值")
+
+
+def _add_arguments(parser: argparse.ArgumentParser, command: Command) -> None:
+    """The command's arguments, each option with a Chinese metavar."""
+    groups: dict[str, argparse._MutuallyExclusiveGroup] = {}
+    for argument in command.args:
+        options = dict(argument.options)
+        exclusive = options.pop("exclusive", None)
+        takes_value = options.get("action") is None and argument.flags[0].startswith("-")
+        if takes_value and "metavar" not in options:
+            options["metavar"] = _metavar(argument)
+        if exclusive and exclusive not in groups:
+            groups[exclusive] = parser.add_mutually_exclusive_group()
+        target = groups[exclusive] if exclusive else parser
+        target.add_argument(*argument.flags, help=argument.help, **options)
+
+
+def build_parser(handler: Callable[[Command], Callable[[argparse.Namespace], int]],
+                 version: str) -> argparse.ArgumentParser:
+    """The command line, derived from the table: one subcommand per command, in Chinese (`argparse_zh`);
+    `handler(command)` is the function that runs it."""
+    parser = argparse_zh.ArgumentParser(prog="ducha",
+                                        description="精准扶贫专题督查：检查、评分、跟进（与 Excel 功能区按钮相同）")
+    parser.add_argument("--version", action="version", version=f"ducha {version}", help="显示版本号并退出")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="命令", title="命令")
+    for command in TABLE:
+        if command.subcommand is None:
+            continue
+        description = "。".join(t.rstrip("。") for t in (command.help, command.outputs) if t) + "。"
+        p = sub.add_parser(command.subcommand, help=command.help, description=description)
+        _add_arguments(p, command)
+        p.set_defaults(func=handler(command))
+    return parser
