@@ -227,12 +227,12 @@ TABLE: tuple[Command, ...] = (
             args=(out("./评分细则.xlsx"), arg("--rubric", help="从此细则文件导出（默认导出内置细则）")),
             gates=frozenset({INPUT_GATE})),
     Command("addin", "加载项", "Excel 加载项：build 生成；install 安装（Windows）；uninstall 卸载；doctor 自检",
-            outputs="doctor：逐项检查加载项能否运行（Python、版本、安装、配置的解释器、工作簿路径、日志、宏设置），"
+            outputs="doctor：逐项检查加载项能否运行（解释器、版本、安装、配置、工作簿路径、日志、宏设置），"
                     "每个问题附解决办法；有未通过的项时退出码为 1。",
             args=(arg("action", choices=("build", "install", "uninstall", "doctor"), metavar="操作",
                       help="build 生成加载项；install 安装到 Excel（Windows）；uninstall 卸载；doctor 自检"),
                   out("addin/督查助手.xlam（build）"),
-                  arg("--workbook", metavar="工作簿", help="doctor：同时检查这个工作簿的路径能否传给 Python"))),
+                  arg("--workbook", metavar="工作簿", help="doctor：同时检查这个工作簿的路径能否在系统代码页中正确传递"))),
     Command("intake", "接收", "接收各县报回的工作簿（文件、文件夹、.eml/.msg 邮件、.zip）并归档",
             outputs="原件、回执和数据库写入档案文件夹；屏幕上列出每份的接收结果。",
             args=(arg("paths", nargs="+", metavar="文件", help="工作簿、文件夹、邮件或压缩包（可用通配符）"),
