@@ -263,7 +263,7 @@ def test_resolve_button_lists_conflicts_keeps_the_chosen_one_and_records_who_and
     assert (ruling["source"], ruling["submission_id"]) == ("王督查", waiting[1]) and ruling["at"]
     sheets = sheet_values(listing)
     assert len(sheets["待裁定冲突"]) == 2  # title and header: nothing left to decide
-    assert sheets["裁定记录"][2][1:3] == ("王督查", waiting[1])
+    assert sheets["裁定记录"][2][1:3] == ("王督查", str(waiting[1]))
 
 
 def test_resolve_button_refuses_a_number_that_is_not_in_conflict(archive_dir, tmp_path):

@@ -232,19 +232,20 @@ def conflict_sheets(archive: Archive):
     from ducha.sheets.outputplan import Style
     from ducha.sheets.toolkit import SheetBuilder
 
-    waiting = SheetBuilder("待裁定冲突", [10, 12, 10, 16, 36, 20, 24, 8, 10, 8, 14])
+    # Numbers that people read as labels (提交编号, 版本) are text, so they do not run into the next column.
+    waiting = SheetBuilder("待裁定冲突", [10, 12, 10, 14, 14, 36, 20, 24, 10, 10, 8])
     waiting.add(["同县同月有多个督查组报回的工作簿：请按「裁定冲突」，输入应采用的提交编号"], Style.TITLE)
-    headers = ["提交编号", "县", "督查月份", "督查组", "文件", "接收时间", "发件人", "版本", "总分", "错误数", "状态"]
+    headers = ["提交编号", "县", "督查月份", "督查组", "状态", "文件", "接收时间", "发件人", "版本", "总分", "错误数"]
     waiting.add(headers, Style.HEADER)
     for r in archive.open_conflicts():
-        waiting.add([r["id"], r["county"], r["month"], r["inspection_group"], r["file_name"],
-                     shown_time(r["received_at"]), r["sender"], r["version"],
-                     None if r["total"] is None else round(r["total"], 2), r["errors"], STATUS_NAMES[r["status"]]])
+        waiting.add([str(r["id"]), r["county"], r["month"], r["inspection_group"], STATUS_NAMES[r["status"]],
+                     r["file_name"], shown_time(r["received_at"]), r["sender"], f"第 {r['version']} 版",
+                     None if r["total"] is None else round(r["total"], 2), r["errors"]])
     done = SheetBuilder("裁定记录", [22, 14, 10, 36, 48])
     done.add(["冲突裁定记录（由 ducha 记录，只读）"], Style.TITLE)
     done.add(["裁定时间", "裁定人", "采用提交", "文件", "说明"], Style.HEADER)
     for e in archive.rulings():
-        done.add([shown_time(e["at"]), e["source"], e["submission_id"], e["file_name"], e["reason"]])
+        done.add([shown_time(e["at"]), e["source"], str(e["submission_id"]), e["file_name"], e["reason"]])
     return [waiting.build(freeze="A3", tab_color="C00000"), done.build(freeze="A3", tab_color="7F7F7F")]
 
 
