@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import sqlite3
 from pathlib import Path, PureWindowsPath
 
 from ducha.adapters.writer import write_generated_workbook
@@ -74,9 +75,17 @@ def reissue_receipts(archive: Archive, month: str, folder: Path) -> list[Path]:
                           "同县同月已有其他督查组的工作簿，需州督查办裁定" if conflict else "",
                           county=row["county"], month=row["month"], group=row["inspection_group"],
                           version=row["version"], total=row["total"], errors=row["errors"], submission_id=row["id"],
-                          superseded=row["id"] if row["version"] > 1 else None)
+                          superseded=_previous_version(archive, row))
         findings = [Finding(code=f["code"], severity=Severity(f["severity"]), sheet=f["sheet"] or "",
                             cell=f["cell"] or "", field=f["field"] or "", value=f["value"] or "",
                             message=f["message"]) for f in archive.results("findings", row["id"])]
         written.append(write_receipt(folder, outcome, findings))
     return written
+
+
+def _previous_version(archive: Archive, row: sqlite3.Row) -> int | None:
+    """The id of the version this submission replaced (same county, month and group), if any."""
+    earlier = archive.query("SELECT id FROM submissions WHERE county_code IS ? AND month IS ? "
+                            "AND inspection_group IS ? AND id < ? ORDER BY id DESC LIMIT 1",
+                            (row["county_code"], row["month"], row["inspection_group"], row["id"]))
+    return earlier[0]["id"] if earlier else None
