@@ -39,6 +39,7 @@ from ducha.app.addin import (
     set_interpreter,
     uninstall_addin,
 )
+from ducha.app.commands import TABLE
 from libreoffice import convert
 
 COMMITTED = ADDIN_DIR / ADDIN_FILENAME
@@ -140,7 +141,9 @@ def test_ribbon_is_one_chinese_tab_of_large_buttons(built: Path) -> None:
     buttons = list(root.iter(f"{UI}button"))
     ids = [button.get("id") for button in buttons]
     assert len(ids) == len(set(ids))
-    assert {"check", "score", "flag", "run_all", "clear", "report", "sample", "about"} == set(ids)
+    assert {c.name for c in TABLE if c.on_ribbon} == set(ids)
+    assert {"check", "score", "flag", "run_all", "clear", "report", "sample", "ledger_button", "letters_button",
+            "receipts", "resolve_button", "settings_button", "doctor", "about"} == set(ids)
     for button in buttons:
         assert button.get("size") == "large"
         assert re.fullmatch(r"[A-Za-z][A-Za-z0-9]+", button.get("imageMso"))
@@ -263,3 +266,13 @@ def test_the_addin_commands_build_the_committed_file_and_refuse_to_install_off_w
     if sys.platform != "win32":
         assert main(["addin", "install"]) == 1
         assert "只能在 Windows 上" in capsys.readouterr().err
+
+
+def test_committed_addin_carries_the_ducha_and_xlwings_versions_the_doctor_compares() -> None:
+    import xlwings
+
+    from ducha import __version__
+    from ducha.app.addin_file import addin_versions
+
+    assert addin_versions(COMMITTED) == {"ducha": __version__, "xlwings": xlwings.__version__}
+    assert f'Public Const DUCHA_VERSION As String = "{__version__}"' in read_vba_source()

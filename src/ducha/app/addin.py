@@ -18,38 +18,56 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
-from xml.etree.ElementTree import Element
 from xml.sax.saxutils import escape, quoteattr
 
 import defusedxml.ElementTree as SafeET
 
-import ducha.addin
+from ducha import __version__
 from ducha.adapters.files import write_bytes_atomically
 from ducha.adapters.writer import pack_zip
+from ducha.app.addin_file import (
+    ADDIN_DIR,
+    ADDIN_FILENAME,
+    CONFIG_SHEET,
+    DUCHA_VERSION_CONST,
+    INTERPRETER_KEY,
+    MAIN_NS,
+    OFFICE_KEY,
+    PKG_REL_NS,
+    PROJECT_NAME,
+    VBA_MODULE,
+    XLWINGS_MODULE,
+    AddinError,
+    _cell_text,
+    _config_sheet_part,
+    _shared_strings,
+    _split_ref,
+    addins_folder,
+    read_config,
+)
+from ducha.app.addin_file import open_values as _open_values
+from ducha.app.addin_file import options_keys as _options_keys
+from ducha.app.addin_file import read_parts as _read_parts
 from ducha.app.commands import TABLE
 
-if TYPE_CHECKING:
-    import winreg
+__all__ = ["ADDIN_DIR", "ADDIN_FILENAME", "CONFIG_SHEET", "INTERPRETER_KEY", "PROJECT_NAME", "VBA_MODULE",
+           "AddinError", "addins_folder", "read_config"]
 
-ADDIN_DIR = Path(ducha.addin.__file__).resolve().parent
-ADDIN_FILENAME = "督查助手.xlam"
+if TYPE_CHECKING:
+    pass
+
 RIBBON_XML = "customUI14.xml"
 VBA_SOURCE = "ducha_ribbon.bas"
 
-VBA_MODULE = "DuchaRibbon"
 VBA_CALLBACK = "DuchaButton"
 ON_ACTION = f"{VBA_MODULE}.{VBA_CALLBACK}"
 
 # xlwings' VBA looks up its settings on a sheet named PROJECT_NAME + ".conf"; the template ships it disabled
 # (a leading underscore) under the project name "myaddin".
-PROJECT_NAME = "ducha"
-CONFIG_SHEET = f"{PROJECT_NAME}.conf"
-INTERPRETER_KEY = "Interpreter_Win"
 TEMPLATE_FILE = "quickstart_addin_ribbon.xlam"
 TEMPLATE_PROJECT_NAME = "myaddin"
 TEMPLATE_CONFIG_SHEET = f"_{TEMPLATE_PROJECT_NAME}.conf"
 TEMPLATE_RIBBON_MODULE = "RibbonMyAddin"
-XLWINGS_MODULE = "xlwings"
 
 ADDIN_TITLE = "督查助手"
 ADDIN_DESCRIPTION = "精准扶贫专题督查：检查完整性、计算评分、标记跟进、汇总与督办函（ducha）"
@@ -59,10 +77,7 @@ CUSTOMUI14_PART = "customUI/customUI14.xml"
 UI_REL_TYPE = "http://schemas.microsoft.com/office/2007/relationships/ui/extensibility"
 UI_REL_TYPES = frozenset({UI_REL_TYPE, "http://schemas.microsoft.com/office/2006/relationships/ui/extensibility"})
 ADDIN_CONTENT_TYPE = "application/vnd.ms-excel.addin.macroEnabled.main+xml"
-PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
 CT_NS = "http://schemas.openxmlformats.org/package/2006/content-types"
-MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-DOC_REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 
 # Fixed zip metadata: no timestamps, no host OS, no compressor version can change the bytes.
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
@@ -113,10 +128,6 @@ class AddinResult:
         return 0 if self.ok else 1
 
 
-class AddinError(Exception):
-    """The add-in cannot be built or edited; the message says why, in Chinese."""
-
-
 # --- ribbon -------------------------------------------------------------------------------------------------
 
 
@@ -165,7 +176,16 @@ def read_vba_source(path: Path | None = None) -> str:
         text = path.read_text(encoding="ascii")
     except UnicodeDecodeError as error:
         raise AddinError(f"{path.name} 只能包含 ASCII 字符（VBA 工程使用代码页 1252，中文会变成问号）。") from error
-    return text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\r\n")
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\r\n")
+    return stamp_version(text)
+
+
+def stamp_version(vba: str) -> str:
+    """The module with its DUCHA_VERSION constant set to this ducha's version (the doctor compares them)."""
+    declaration = re.compile(rf'^(Public Const {DUCHA_VERSION_CONST} As String = )"[^"]*"', re.M)
+    if len(declaration.findall(vba)) != 1:
+        raise AddinError(f"{VBA_SOURCE} 中必须有一行 Public Const {DUCHA_VERSION_CONST} As String = \"…\"。")
+    return declaration.sub(lambda m: f'{m.group(1)}"{__version__}"', vba)
 
 
 # --- build --------------------------------------------------------------------------------------------------
@@ -190,6 +210,7 @@ def build_addin(out: Path | None = None) -> Path:
     vba = read_vba_source()
     if out is None:
         _write_if_changed(ADDIN_DIR / RIBBON_XML, ribbon.encode("utf-8"))
+        _write_if_changed(ADDIN_DIR / VBA_SOURCE, vba.encode("ascii"))
     with tempfile.TemporaryDirectory(prefix="ducha-addin-") as tmp:
         stage = Path(tmp) / "stage.xlam"
         shutil.copyfile(xlwings_template(), stage)
@@ -299,11 +320,6 @@ def _flat_xml(namespace: str, root: str, children: list[tuple[str, dict[str, str
     return f"{declaration}<{root} xmlns={quoteattr(namespace)}>{body}</{root}>".encode()
 
 
-def _read_parts(path: Path) -> dict[str, bytes]:
-    with zipfile.ZipFile(path) as package:
-        return {info.filename: package.read(info) for info in package.infolist() if not info.is_dir()}
-
-
 def _pack(parts: Mapping[str, bytes]) -> bytes:
     """Zip the parts uncompressed in a fixed order with fixed metadata, so equal parts give equal bytes."""
     order = sorted(parts, key=lambda name: (name != "[Content_Types].xml", name != "_rels/.rels", name))
@@ -317,18 +333,6 @@ def _write_if_changed(path: Path, data: bytes) -> None:
 
 
 # --- the xlwings config sheet -------------------------------------------------------------------------------
-
-
-def read_config(xlam: Path) -> dict[str, str]:
-    """The settings on the add-in's `ducha.conf` sheet, key → value ("" when empty)."""
-    parts = _read_parts(Path(xlam))
-    sheet = SafeET.fromstring(parts[_config_sheet_part(parts)])
-    strings = _shared_strings(parts)
-    values: dict[int, dict[str, str]] = {}
-    for cell in sheet.iter(f"{{{MAIN_NS}}}c"):
-        column, row = _split_ref(cell.get("r", ""))
-        values.setdefault(row, {})[column] = _cell_text(cell, strings)
-    return {cells["A"]: cells.get("B", "") for _, cells in sorted(values.items()) if cells.get("A")}
 
 
 def set_interpreter(xlam: Path, python_exe: str) -> None:
@@ -383,57 +387,8 @@ def _column_number(letters: str) -> int:
     return number
 
 
-def _config_sheet_part(parts: Mapping[str, bytes]) -> str:
-    workbook = SafeET.fromstring(parts["xl/workbook.xml"])
-    rel_id = next(
-        (sheet.get(f"{{{DOC_REL_NS}}}id") for sheet in workbook.iter(f"{{{MAIN_NS}}}sheet")
-         if sheet.get("name") == CONFIG_SHEET),
-        None,
-    )
-    if rel_id is None:
-        raise AddinError(f"这不是督查助手加载项：没有配置表 {CONFIG_SHEET}。")
-    rels = SafeET.fromstring(parts["xl/_rels/workbook.xml.rels"])
-    for rel in rels.iter(f"{{{PKG_REL_NS}}}Relationship"):
-        if rel.get("Id") == rel_id:
-            target = rel.get("Target", "")
-            return target.lstrip("/") if target.startswith("/") else f"xl/{target}"
-    raise AddinError(f"配置表 {CONFIG_SHEET} 的关系 {rel_id} 不存在。")
-
-
-def _shared_strings(parts: Mapping[str, bytes]) -> list[str]:
-    if "xl/sharedStrings.xml" not in parts:
-        return []
-    table = SafeET.fromstring(parts["xl/sharedStrings.xml"])
-    return ["".join(t.text or "" for t in item.iter(f"{{{MAIN_NS}}}t")) for item in table.iter(f"{{{MAIN_NS}}}si")]
-
-
-def _cell_text(cell: Element, strings: list[str]) -> str:
-    kind = cell.get("t")
-    if kind == "inlineStr":
-        return "".join(t.text or "" for t in cell.iter(f"{{{MAIN_NS}}}t"))
-    value = cell.find(f"{{{MAIN_NS}}}v")
-    if value is None or value.text is None:
-        return ""
-    if kind == "s":
-        return strings[int(value.text)]
-    if kind == "b":
-        return "TRUE" if value.text == "1" else "FALSE"
-    return value.text
-
-
-def _split_ref(ref: str) -> tuple[str, int]:
-    match = re.fullmatch(r"([A-Z]+)(\d+)", ref)
-    return (match.group(1), int(match.group(2))) if match else ("", 0)
-
-
 # --- install / uninstall (Windows) ---------------------------------------------------------------------------
 
-OFFICE_KEY = r"Software\Microsoft\Office"
-
-
-def addins_folder() -> Path:
-    """Excel's per-user add-in folder, %APPDATA%\\Microsoft\\AddIns."""
-    return Path(os.environ.get("APPDATA", Path.home() / "AppData" / "Roaming")) / "Microsoft" / "AddIns"
 
 
 def install_addin(source: Path | None = None, python_exe: str | None = None) -> AddinResult:
@@ -517,47 +472,6 @@ def _excel_running() -> bool:
     except (OSError, subprocess.SubprocessError):
         return False
     return "excel.exe" in listing.stdout.casefold()
-
-
-def _options_keys() -> list[str]:
-    """HKCU Excel\\Options keys of every installed Office version (16.0 when Excel has never run)."""
-    import winreg
-
-    versions: list[str] = []
-    try:
-        with winreg.OpenKey(winreg.HKEY_CURRENT_USER, OFFICE_KEY) as office:
-            index = 0
-            while True:
-                try:
-                    name = winreg.EnumKey(office, index)
-                except OSError:
-                    break
-                index += 1
-                if re.fullmatch(r"\d+\.0", name):
-                    try:
-                        winreg.OpenKey(office, rf"{name}\Excel").Close()
-                    except OSError:
-                        continue
-                    versions.append(name)
-    except OSError:
-        pass
-    versions.sort(key=float)
-    return [rf"{OFFICE_KEY}\{version}\Excel\Options" for version in versions or ["16.0"]]
-
-
-def _open_values(key: winreg.HKEYType) -> dict[str, str]:
-    import winreg
-
-    values: dict[str, str] = {}
-    index = 0
-    while True:
-        try:
-            name, data, _ = winreg.EnumValue(key, index)
-        except OSError:
-            return values
-        index += 1
-        if re.fullmatch(r"OPEN\d*", name, re.IGNORECASE):
-            values[name.upper()] = str(data)
 
 
 def _register(target: Path) -> list[str]:

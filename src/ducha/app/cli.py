@@ -286,6 +286,12 @@ def cmd_addin(args: argparse.Namespace) -> int:
     """Build, install or uninstall the Excel add-in 督查助手.xlam."""
     from ducha.app.addin import ADDIN_DIR, ADDIN_FILENAME, AddinError, build_addin, install_addin, uninstall_addin
 
+    if args.action == "doctor":
+        from ducha.app.doctor import run_doctor
+
+        report = run_doctor(workbook=Path(args.workbook).resolve() if args.workbook else None)
+        _console(stderr=not report.ok).print(report.text(), markup=False, highlight=False)
+        return report.exit_code
     try:
         if args.action == "build":
             path = build_addin(output_path(args.out, ADDIN_DIR / ADDIN_FILENAME, ".xlam") if args.out else None)
@@ -357,7 +363,7 @@ def cmd_resolve(args: argparse.Namespace) -> int:
     """The supervisor's ruling on a conflict: keep one submission, supersede its rivals."""
     with _archive(args) as archive:
         try:
-            archive.resolve_conflict(args.submission)
+            archive.resolve_conflict(args.submission, actor=_actor())
         except KeyError:
             raise UserError(f"档案中没有编号为 {args.submission} 的提交。") from None
     _console().print(f"已采用提交 {args.submission}；同县同月的其他提交已标为“已被取代”。")
@@ -384,7 +390,9 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def _actor() -> str:
-    return os.environ.get("USERNAME") or os.environ.get("USER") or "州督查办"
+    from ducha.app.ribbon import current_user
+
+    return current_user()
 
 
 @handles("ledger")

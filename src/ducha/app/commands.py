@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ducha.app import argparse_zh, ribbon
+from ducha.app import argparse_zh, ribbon, supervisor
 from ducha.checks.pipeline import CheckResult, check_parsed
 from ducha.model.findings import Code
 from ducha.model.schema import CHECK_RESULTS_SHEET, FOLLOW_UP_SHEET, SCORE_SHEET
@@ -108,7 +108,7 @@ def run_clear_command(path: Path, parsed: ParsedWorkbook, rubric: Rubric = DEFAU
 
 
 WorkbookCommand = Callable[[Path, ParsedWorkbook, Rubric], CommandResult]
-RibbonAction = Callable[[Any, Callable[[str], None]], str]
+RibbonAction = Callable[[Any, Callable[[str], None], ribbon.Dialogs], str]
 
 # The gates a command's input passes before it is read or written.
 INPUT_GATE = "input"  # the one input gate: the file exists, is a workbook, is safe to open
@@ -226,10 +226,14 @@ TABLE: tuple[Command, ...] = (
             outputs="写出「评分细则」工作簿；修改后用 `ducha score 工作簿 --rubric 文件` 使用。",
             args=(out("./评分细则.xlsx"), arg("--rubric", help="从此细则文件导出（默认导出内置细则）")),
             gates=frozenset({INPUT_GATE})),
-    Command("addin", "加载项", "Excel 加载项：build 生成；install 安装（Windows）；uninstall 卸载",
-            args=(arg("action", choices=("build", "install", "uninstall"), metavar="操作",
-                      help="build 生成加载项；install 安装到 Excel（Windows）；uninstall 卸载"),
-                  out("addin/督查助手.xlam（build）"))),
+    Command("addin", "加载项", "Excel 加载项：build 生成；install 安装（Windows）；uninstall 卸载；doctor 自检",
+            outputs="doctor：逐项检查加载项能否运行（解释器、版本、安装、配置、工作簿路径、日志、宏设置），"
+                    "每个问题附解决办法；有未通过的项时退出码为 1。",
+            args=(arg("action", choices=("build", "install", "uninstall", "doctor"), metavar="操作",
+                      help="build 生成加载项；install 安装到 Excel（Windows）；uninstall 卸载；doctor 自检"),
+                  out("addin/督查助手.xlam（build）"),
+                  arg("--workbook", metavar="工作簿",
+                      help="doctor：同时检查这个工作簿的路径能否在系统代码页中正确传递"))),
     Command("intake", "接收", "接收各县报回的工作簿（文件、文件夹、.eml/.msg 邮件、.zip）并归档",
             outputs="原件、回执和数据库写入档案文件夹；屏幕上列出每份的接收结果。",
             args=(arg("paths", nargs="+", metavar="文件", help="工作簿、文件夹、邮件或压缩包（可用通配符）"),
@@ -288,6 +292,28 @@ TABLE: tuple[Command, ...] = (
                   out("与名册同目录的 <县>-<月份>-督查工作簿.xlsx")),
             gates=frozenset({INPUT_GATE}), action=ribbon.sample_from_roster, group="grpPrefecture", image="Filter",
             tip="选择农户名册并填写督查月份，按方案随机抽样，生成预填的督查工作簿（含上月问题的「回访」）。"),
+    # The 州督查办 buttons beside 汇总 and 抽样 (issue 15): ribbon actions in app/supervisor.py on the same
+    # prefecture functions as the commands `ledger`, `letters`, `resolve` and `settings`.
+    Command("ledger_button", "问题台账", "导出本月问题台账并打开；在打开的台账中按，导回修改的状态", cli="",
+            action=supervisor.problem_ledger, group="grpPrefecture", image="TableInsert",
+            tip="选择督查档案和月份，导出问题台账并在 Excel 中打开；修改「状态」列后在台账中再按一次，导回档案"
+                "（不允许的状态变化会指出行和规则）。"),
+    Command("letters_button", "督办函", "生成本月的整改督办函并打开所在文件夹", cli="",
+            action=supervisor.rectification_letters, group="grpPrefecture", image="FileSaveAsWordDocx",
+            tip="为本月每个有未结问题的县生成整改督办函（.docx），放在督查档案的「整改督办函-月份」文件夹。"),
+    Command("receipts", "回执", "打开本月的回执，或按档案重新生成", cli="", action=supervisor.receipts,
+            group="grpPrefecture", image="FileSendAsAttachment",
+            tip="打开督查档案中的回执文件夹；裁定冲突后可按档案重新生成本月各份提交的回执。"),
+    Command("resolve_button", "裁定冲突", "列出待裁定的冲突，选择采用哪一份提交并记录裁定人和时间", cli="",
+            action=supervisor.resolve_conflicts, group="grpPrefecture", image="ReviewAcceptChange",
+            tip="同县同月有多个督查组报回时：列出冲突，输入应采用的提交编号，其余标为“已被取代”，裁定人和时间记入档案。"),
+    Command("settings_button", "设置", "打开督查档案中的「设置.xlsx」（没有则生成）；在打开的设置中按，检查填写",
+            cli="", action=supervisor.office_settings, group="grpPrefecture", image="PropertySheet",
+            tip="发文机关、机关代字、联系人、抄送和整改期限；填写保存后在设置工作簿中再按一次，逐项检查。"),
+    Command("doctor", "自检", "检查督查助手能否在本机运行，并给出每个问题的解决办法", cli="",
+            action=supervisor.self_check, needs_book=False, group="grpPrefecture", image="ZoomPrintPreviewExcel",
+            tip="检查 Python、版本、加载项安装、配置的解释器、工作簿路径、日志文件夹和宏设置"
+                "（等同于 ducha addin doctor）。"),
     Command("protect", "加密副本", "生成加密副本，便于通过邮件发送",
             outputs="写出加密副本（原文件不变）。",
             args=(arg("workbook", metavar="工作簿", help="要加密的工作簿"), PASSWORD,

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ducha.app.logs import log_path, setup_logging
-from ducha.app.ribbon import about, book_name, sample_from_roster, summarise
+from ducha.app.ribbon import Dialogs, about, book_name, sample_from_roster, summarise
 
 __all__ = ["about", "calling_book", "run", "run_on_book", "sample_from_roster", "summarise"]
 
@@ -33,7 +33,7 @@ def run(command: str) -> None:
 
         declared = BY_NAME.get(command)
         if declared is not None and declared.action is not None and not declared.needs_book:
-            _show_without_book(declared.action(None, lambda text: None))
+            _show_without_book(declared.action(None, lambda text: None, Dialogs(None)))
             return
         log.exception("no workbook to work on for command %s", command)
         _show_without_book("督查助手找不到要处理的工作簿。请先打开督查工作簿，点一下其中任意单元格，再按按钮。"
@@ -63,14 +63,15 @@ def _is_addin(book: Any) -> bool:
     return str(book.name).lower().endswith(ADDIN_SUFFIXES)
 
 
-def run_on_book(book: Any, command: str) -> str:
-    """Run `command` on an open workbook, tell the clerk what happened, and return that message. Never raises."""
+def run_on_book(book: Any, command: str, dialogs: Dialogs | None = None) -> str:
+    """Run `command` on an open workbook, tell the clerk what happened, and return that message. Never raises.
+    `dialogs`: how a ribbon action asks (Excel's own dialogs unless given)."""
     setup_logging()
     started = time.perf_counter()
     status = _StatusBar(book)
     ok = True
     try:
-        message = _carry_out(book, command, status.show)
+        message = _carry_out(book, command, status.show, dialogs or Dialogs(book))
     except Exception:
         ok = False
         log.exception("command %s failed on %s", command, book_name(book))
@@ -85,7 +86,7 @@ def run_on_book(book: Any, command: str) -> str:
     return message
 
 
-def _carry_out(book: Any, name: str, progress: Callable[[str], None]) -> str:
+def _carry_out(book: Any, name: str, progress: Callable[[str], None], dialogs: Dialogs) -> str:
     """Dispatch by the command table: a workbook command reads, checks and writes the open workbook; a ribbon
     action runs with the workbook for its dialogs."""
     from ducha.app.commands import BY_NAME, COMMANDS, SIZE_GATE, too_large_message, too_large_sheets
@@ -94,7 +95,7 @@ def _carry_out(book: Any, name: str, progress: Callable[[str], None]) -> str:
     if command is None or not command.on_ribbon:
         return unknown_command(name)
     if command.action is not None:
-        return command.action(book, progress)
+        return command.action(book, progress, dialogs)
     from ducha.adapters.live import apply_plan_live, read_book
     from ducha.reading.workbook import parse_workbook
 

@@ -1,10 +1,13 @@
-"""The ribbon's own actions, beside the workbook commands: 汇总, 抽样 and 关于. Each takes the clerk's workbook
-(for Excel's dialogs) and a progress callback, and returns the Chinese message the ribbon shows."""
+"""The ribbon's own actions, beside the workbook commands: 汇总, 抽样 and 关于 (the other 州督查办 buttons are in
+`ducha.app.supervisor`). Each takes the clerk's workbook, a progress callback and the `Dialogs` it asks with, and
+returns the Chinese message the ribbon shows."""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
+import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -18,11 +21,71 @@ log = logging.getLogger("ducha.excel")
 Progress = Callable[[str], None]
 
 
-def summarise(book: Any, progress: Progress, pick_folder: Callable[[Any], str | None] | None = None) -> str:
+class Dialogs:
+    """How a button asks and shows: Excel's own dialogs (folder and file pickers, InputBox, MsgBox) on desktop
+    Excel. Tests inject a subclass that answers from a script."""
+
+    def __init__(self, book: Any) -> None:
+        self.book = book
+
+    def pick_folder(self, title: str) -> str | None:
+        """Excel's folder picker (msoFileDialogFolderPicker = 4); None when cancelled."""
+        dialog = self.book.app.api.FileDialog(4)
+        dialog.Title = title
+        return str(dialog.SelectedItems(1)) if dialog.Show() == -1 else None
+
+    def pick_file(self, title: str) -> str | None:
+        """Excel's file picker (msoFileDialogFilePicker = 3); None when cancelled."""
+        dialog = self.book.app.api.FileDialog(3)
+        dialog.Title = title
+        dialog.AllowMultiSelect = False
+        return str(dialog.SelectedItems(1)) if dialog.Show() == -1 else None
+
+    def ask(self, prompt: str, title: str, default: str = "") -> str | None:
+        """Excel's InputBox (Type 2 = text); None when cancelled or left empty."""
+        answer = self.book.app.api.InputBox(prompt, title, default, Type=2)
+        return str(answer).strip() or None if answer not in (False, None) else None
+
+    def confirm(self, prompt: str, title: str) -> bool:
+        """A yes/no MsgBox."""
+        return self.book.app.alert(prompt, title=title, buttons="yes_no", mode="info") == "yes"
+
+    def open_workbook(self, path: Path) -> bool:
+        """Open a workbook in the clerk's Excel; False when it cannot (the message then names the file)."""
+        return _open_in_excel(self.book, path)
+
+    def open_folder(self, path: Path) -> bool:
+        """Show a folder in Explorer (Finder, or the desktop's file manager)."""
+        try:
+            if sys.platform == "win32":
+                os.startfile(path)  # type: ignore[attr-defined]
+            else:
+                subprocess.Popen(["open" if sys.platform == "darwin" else "xdg-open", str(path)],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        except OSError:
+            log.warning("could not show the folder %s", path, exc_info=True)
+            return False
+        return True
+
+
+def current_user() -> str:
+    """Who is at the keyboard, for the ledger history and the record of a ruling."""
+    return os.environ.get("USERNAME") or os.environ.get("USER") or "州督查办"
+
+
+def next_month(today: dt.date | None = None) -> str:
+    today = today or dt.date.today()
+    return dt.date(today.year + today.month // 12, today.month % 12 + 1, 1).strftime("%Y-%m")
+
+
+def summarise(book: Any, progress: Progress, dialogs: Dialogs | None = None,
+              pick_folder: Callable[[Any], str | None] | None = None) -> str:
     """The 汇总 button: choose the folder of emailed workbooks, take them in, write and open the month's report."""
     from ducha.prefecture.intake import summarise_folder
 
-    folder = (pick_folder or _pick_folder)(book)
+    dialogs = dialogs or Dialogs(book)
+    folder = (pick_folder(book) if pick_folder else
+              dialogs.pick_folder("选择存放各县报回工作簿（邮件、压缩包也可以）的文件夹"))
     if not folder:
         return "没有选择文件夹，汇总已取消。"
     progress("督查助手：正在接收各县工作簿并汇总…")
@@ -34,22 +97,24 @@ def summarise(book: Any, progress: Progress, pick_folder: Callable[[Any], str | 
     if report is None:
         return "\n".join([*lines, "文件夹里没有可以汇总的督查工作簿。"])
     lines.append(f"汇总工作簿：{report}；档案和回执在：{report.parent}")
-    if not _open_in_excel(book, report):
+    if not dialogs.open_workbook(report):
         lines.append("请在 Excel 中打开上面的汇总工作簿。")
     return "\n".join(lines)
 
 
-def sample_from_roster(book: Any, progress: Progress, pick_roster: Callable[[Any], str | None] | None = None,
+def sample_from_roster(book: Any, progress: Progress, dialogs: Dialogs | None = None,
+                       pick_roster: Callable[[Any], str | None] | None = None,
                        ask_month: Callable[[Any], str | None] | None = None) -> str:
     """The 抽样 button: choose a roster, give the month, draw, write and open the pre-filled workbook."""
     from ducha.prefecture.archive import DEFAULT_FOLDER, Archive
     from ducha.prefecture.sampling import SamplingError, sample_with_revisits
     from ducha.reading.raw import UnreadableWorkbook
 
-    roster = (pick_roster or _pick_file)(book)
+    dialogs = dialogs or Dialogs(book)
+    roster = pick_roster(book) if pick_roster else dialogs.pick_file("选择农户名册工作簿")
     if not roster:
         return "没有选择农户名册，抽样已取消。"
-    month = (ask_month or _ask_month)(book)
+    month = ask_month(book) if ask_month else dialogs.ask("督查月份（YYYY-MM）：", "抽样", next_month())
     if not month:
         return "没有填写督查月份，抽样已取消。"
     progress("督查助手：正在抽样…")
@@ -62,11 +127,11 @@ def sample_from_roster(book: Any, progress: Progress, pick_roster: Callable[[Any
             return str(exc)
     lines = [f"已抽取 {drawn.county} {month} 的样本（随机种子 {drawn.seed}，已记入档案）。",
              *[s.note for s in drawn.short_strata], f"预填的督查工作簿：{out}"]
-    _open_in_excel(book, out)
+    dialogs.open_workbook(out)
     return "\n".join(lines)
 
 
-def about(book: Any | None = None, progress: Progress | None = None) -> str:
+def about(book: Any | None = None, progress: Progress | None = None, dialogs: Dialogs | None = None) -> str:
     """Version, Python and log file: what technical support asks for first."""
     try:
         import xlwings as xw
@@ -96,26 +161,3 @@ def _open_in_excel(book: Any, path: Path) -> bool:
         log.warning("could not open %s in Excel", path, exc_info=True)
         return False
     return True
-
-
-def _pick_file(book: Any) -> str | None:
-    """Excel's own file picker (msoFileDialogFilePicker = 3) for the roster workbook."""
-    dialog = book.app.api.FileDialog(3)
-    dialog.Title = "选择农户名册工作簿"
-    dialog.AllowMultiSelect = False
-    return str(dialog.SelectedItems(1)) if dialog.Show() == -1 else None
-
-
-def _ask_month(book: Any) -> str | None:
-    """Excel's InputBox for the month (Type 2 = text); defaults to next month."""
-    today = dt.date.today()
-    following = dt.date(today.year + today.month // 12, today.month % 12 + 1, 1)
-    answer = book.app.api.InputBox("督查月份（YYYY-MM）：", "抽样", following.strftime("%Y-%m"), Type=2)
-    return str(answer).strip() if answer not in (False, None, "") else None
-
-
-def _pick_folder(book: Any) -> str | None:
-    """Excel's own folder picker (desktop Excel; msoFileDialogFolderPicker = 4)."""
-    dialog = book.app.api.FileDialog(4)
-    dialog.Title = "选择存放各县报回工作簿（邮件、压缩包也可以）的文件夹"
-    return str(dialog.SelectedItems(1)) if dialog.Show() == -1 else None

@@ -27,8 +27,9 @@ BUSY_TIMEOUT_S = 60
 # Submission statuses and intake event kinds (stable English codes; Chinese for people in STATUS_NAMES).
 CURRENT, SUPERSEDED, CONFLICT = "current", "superseded", "conflict"
 ACCEPTED, DUPLICATE, REJECTED, IGNORED = "accepted", "duplicate", "rejected", "ignored"
+RESOLVED = "resolved"  # event: the supervisor's ruling on a conflict (who in `source`, when in `at`)
 STATUS_NAMES = {CURRENT: "现行", SUPERSEDED: "已被新版本取代", CONFLICT: "冲突待处理", ACCEPTED: "已接收",
-                DUPLICATE: "重复提交", REJECTED: "拒收", IGNORED: "已忽略"}
+                DUPLICATE: "重复提交", REJECTED: "拒收", IGNORED: "已忽略", RESOLVED: "已裁定"}
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: the first schema
@@ -359,15 +360,34 @@ class Archive:
         rows("scores", sub.scores)
         rows("flags", sub.flags)
 
-    def resolve_conflict(self, keep_id: int) -> None:
-        """The supervisor's ruling: `keep_id` becomes current, its rivals for that county and month superseded."""
+    def resolve_conflict(self, keep_id: int, *, actor: str = "", at: str | None = None) -> list[int]:
+        """The supervisor's ruling: `keep_id` becomes current, its rivals for that county and month superseded;
+        who decided and when is recorded as a `resolved` event. Returns the superseded rivals' ids."""
         with self.transaction() as db:
-            row = db.execute("SELECT county_code, month FROM submissions WHERE id = ?", (keep_id,)).fetchone()
+            row = db.execute("SELECT county_code, month, file_name, source, sha256 FROM submissions WHERE id = ?",
+                             (keep_id,)).fetchone()
             if row is None:
                 raise KeyError(keep_id)
+            rivals = [r[0] for r in db.execute(
+                "SELECT id FROM submissions WHERE county_code IS ? AND month IS ? AND id != ? AND status != ? "
+                "ORDER BY id", (row["county_code"], row["month"], keep_id, SUPERSEDED))]
             db.execute("UPDATE submissions SET status = ? WHERE county_code IS ? AND month IS ? AND id != ? "
                        "AND status != ?", (SUPERSEDED, row["county_code"], row["month"], keep_id, SUPERSEDED))
             db.execute("UPDATE submissions SET status = ? WHERE id = ?", (CURRENT, keep_id))
+            superseded = "、".join(str(r) for r in rivals) or "无"
+            self._event(db, RESOLVED, row["file_name"], actor or "州督查办", row["sha256"],
+                        f"裁定采用提交 {keep_id}，取代提交 {superseded}", keep_id, at)
+        return rivals
+
+    def open_conflicts(self, month: str | None = None) -> list[sqlite3.Row]:
+        """The submissions waiting for the supervisor's ruling, by county, month and id."""
+        where, parameters = ("AND month = ?", (CONFLICT, month)) if month else ("", (CONFLICT,))
+        return self.query(f"SELECT * FROM submissions WHERE status = ? {where} ORDER BY month, county_code, id",
+                          parameters)
+
+    def rulings(self) -> list[sqlite3.Row]:
+        """The rulings made so far: who (`source`), when (`at`), which submission stands (`submission_id`)."""
+        return self.query("SELECT * FROM events WHERE kind = ? ORDER BY id", (RESOLVED,))
 
     # --- reading ------------------------------------------------------------------------------------------------
 

@@ -24,7 +24,7 @@ import hashlib
 import logging
 import re
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -444,13 +444,14 @@ def _text(value: Any) -> str:
     return "" if is_empty(value) else str(value).strip()
 
 
-def _read_ledger_rows(path: Path) -> list[tuple[int, dict[str, str]]]:
-    """(Excel row, {key: text}) of the 「问题台账」 sheet, found by its headers wherever they are."""
-    raw = read_raw_workbook(Path(path), error_cells=False)
-    name = next((n for n in raw.sheets if fold_header(n) == fold_header(LEDGER_SHEET)), None)
+def _read_ledger_rows(source: Path | Mapping[str, list[list[Any]]]) -> list[tuple[int, dict[str, str]]]:
+    """(Excel row, {key: text}) of the 「问题台账」 sheet, found by its headers wherever they are. `source`: a
+    workbook file, or the open workbook's sheets as grids from A1 (sheet name → rows)."""
+    sheets = read_raw_workbook(Path(source), error_cells=False).sheets if isinstance(source, Path | str) else source
+    name = next((n for n in sheets if fold_header(n) == fold_header(LEDGER_SHEET)), None)
     if name is None:
         raise LedgerError(f"工作簿中没有「{LEDGER_SHEET}」工作表，请使用 ducha 导出的问题台账")
-    grid = raw.sheets[name]
+    grid = sheets[name]
     wanted = {fold_header(h): k for k, h, _ in COLUMNS}
     wanted[fold_header("状态说明")] = wanted[fold_header("备注")] = "note"
     header = next((i for i, line in enumerate(grid)
@@ -466,15 +467,15 @@ def _read_ledger_rows(path: Path) -> list[tuple[int, dict[str, str]]]:
     return rows
 
 
-def import_ledger(archive: Archive, path: Path, *, actor: str, at: str | None = None,
-                  strict: bool = False) -> ImportResult:
+def import_ledger(archive: Archive, path: Path | Mapping[str, list[list[Any]]], *, actor: str,
+                  at: str | None = None, strict: bool = False) -> ImportResult:
     """Take the status edits of a 问题台账.xlsx back into the archive.
 
     A row is an edit when its 状态 differs from the status it was exported with (or, without that hidden column,
     from the archive's). Each edit is checked against the status rules; refused rows (unknown id, unknown status,
     a forbidden change, an id twice) are reported with their row and change nothing. A 状态说明 on an unchanged row
     is recorded as a note. Valid edits are applied in one transaction; `strict`: nothing is applied if any is
-    refused."""
+    refused. `path` may also be the open workbook's sheets as grids (the ribbon reads the unsaved edits)."""
     at = at or now_text()
     rows = _read_ledger_rows(path)
     result = ImportResult()

@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import hashlib
 import re
+import sqlite3
 from pathlib import Path, PureWindowsPath
 
 from ducha.adapters.writer import write_generated_workbook
-from ducha.model.findings import Finding
+from ducha.model.findings import Finding, Severity
+from ducha.prefecture import archive as store
+from ducha.prefecture.archive import Archive
 from ducha.prefecture.outcome import Outcome
 from ducha.sheets.check_sheet import add_findings
 from ducha.sheets.outputplan import GeneratedSheet, Style
@@ -58,3 +61,31 @@ def receipt_name(outcome: Outcome) -> str:
 def write_receipt(folder: Path, outcome: Outcome, findings: list[Finding] | None) -> Path:
     return write_generated_workbook([receipt_sheet(outcome, findings)], Path(folder) / receipt_name(outcome),
                                     title=RECEIPT_TITLE)
+
+
+def reissue_receipts(archive: Archive, month: str, folder: Path) -> list[Path]:
+    """Write again, from the archive, the receipt of every submission of `month` that still counts (current or in
+    conflict): after a ruling, a lost file, or a change of wording. Returns the written paths."""
+    written = []
+    for row in archive.submissions(month):
+        if row["status"] not in (store.CURRENT, store.CONFLICT):
+            continue
+        conflict = row["status"] == store.CONFLICT
+        outcome = Outcome(row["file_name"], row["source"], store.CONFLICT if conflict else store.ACCEPTED,
+                          "同县同月已有其他督查组的工作簿，需州督查办裁定" if conflict else "",
+                          county=row["county"], month=row["month"], group=row["inspection_group"],
+                          version=row["version"], total=row["total"], errors=row["errors"], submission_id=row["id"],
+                          superseded=_previous_version(archive, row))
+        findings = [Finding(code=f["code"], severity=Severity(f["severity"]), sheet=f["sheet"] or "",
+                            cell=f["cell"] or "", field=f["field"] or "", value=f["value"] or "",
+                            message=f["message"]) for f in archive.results("findings", row["id"])]
+        written.append(write_receipt(folder, outcome, findings))
+    return written
+
+
+def _previous_version(archive: Archive, row: sqlite3.Row) -> int | None:
+    """The id of the version this submission replaced (same county, month and group), if any."""
+    earlier = archive.query("SELECT id FROM submissions WHERE county_code IS ? AND month IS ? "
+                            "AND inspection_group IS ? AND id < ? ORDER BY id DESC LIMIT 1",
+                            (row["county_code"], row["month"], row["inspection_group"], row["id"]))
+    return earlier[0]["id"] if earlier else None
