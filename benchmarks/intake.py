@@ -19,7 +19,8 @@ from ducha.app.demo import build_demo_workbook
 from ducha.model import schema
 from ducha.prefecture.archive import Archive
 from ducha.prefecture.intake import Intake
-from ducha.sheets.template import FORM_VALUE_COLUMN, form_row, save_workbook
+from ducha.adapters.writer import save_workbook
+from ducha.sheets.template import FORM_VALUE_COLUMN, form_row
 
 GOAL = 3.0
 

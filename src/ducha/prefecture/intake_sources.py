@@ -146,6 +146,14 @@ def collect(paths: Iterable[Path], *, password: str | None = None, limits: Limit
             yield from _guarded(_from_file(path, ctx), path.name, f"文件 {path}")
 
 
+def from_email(name: str, raw: bytes, source: str, *, password: str | None = None,
+               limits: Limits = DEFAULT_LIMITS) -> Iterator[Item]:
+    """The workbooks attached to one email message given as bytes (one fetched over IMAP), parsed exactly as an
+    .eml file; `name` names the message when it has no workbook."""
+    ctx = _Context(password or None, limits)
+    yield from _guarded(_eml(safe_name(name, "邮件"), raw, source, ctx, 0), name, source)
+
+
 # --- names --------------------------------------------------------------------------------------------------------
 
 _DEVICE_NAME = re.compile(r"^(con|prn|aux|nul|conin\$|conout\$|com[0-9¹²³]|lpt[0-9¹²³])\s*(\.|$)", re.IGNORECASE)

@@ -9,7 +9,7 @@ import calendar
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from functools import cache, cached_property
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -72,9 +72,16 @@ def _label_index(sheet: Sheet) -> dict[str, str]:
     return index
 
 
-@cache
+_LABELS: dict[int, tuple[Sheet, dict[str, str]]] = {}
+
+
 def _labels(sheet: Sheet) -> dict[str, str]:
-    return _label_index(sheet)
+    """The sheet's label index, cached by identity: hashing a Sheet (every field, every call) cost more than the
+    lookup itself."""
+    hit = _LABELS.get(id(sheet))
+    if hit is None or hit[0] is not sheet:
+        hit = _LABELS[id(sheet)] = (sheet, _label_index(sheet))
+    return hit[1]
 
 
 def match_label(sheet: Sheet, text: Any) -> str | None:
