@@ -250,7 +250,7 @@ def cmd_intake(args: argparse.Namespace) -> int:
 
     # Windows' cmd does not expand wildcards: `ducha intake 收件\*.eml` is expanded here.
     paths = [m for p in args.paths for m in (sorted(glob.glob(p)) if glob.has_magic(p) else [p])]
-    missing = [p for p in paths if not Path(p).exists()] or ([] if paths else args.paths)
+    missing = [p for p in paths if not Path(p).exists()] or ([] if paths or args.imap else args.paths or ["文件"])
     if missing:
         raise UserError("找不到：" + "、".join(missing) + "。请检查路径。")
     with _archive(args) as archive:
@@ -262,7 +262,9 @@ def cmd_intake(args: argparse.Namespace) -> int:
             def step(outcome: Outcome) -> None:
                 bar.update(task, advance=1, description=f"已处理 {bar.tasks[0].completed + 1:g} 份：{outcome.name}")
 
-            outcomes = intake.run([Path(p) for p in paths], progress=step)
+            outcomes = intake.run([Path(p) for p in paths], progress=step) if paths else []
+            if args.imap:
+                outcomes += _intake_mailbox(args, intake, step)
         table = Table(title=f"接收结果（档案：{archive.folder}）")
         for column in ("文件", "结果", "县", "月份", "版本", "总分", "错误", "说明"):
             table.add_column(column, overflow="fold")
@@ -276,6 +278,25 @@ def cmd_intake(args: argparse.Namespace) -> int:
         if not args.no_receipts:
             _console().print(f"回执在：{archive.folder / RECEIPTS}")
     return EXIT_FINDINGS if any(o.kind == "rejected" for o in outcomes) else EXIT_OK
+
+
+def _intake_mailbox(args: argparse.Namespace, intake, step: Callable) -> list:
+    """`ducha intake --imap`: the new messages of the mailbox; an interruption is reported after what was taken."""
+    from ducha.prefecture.mailbox import MailboxError, mailbox_config, mailbox_password, take_mailbox
+
+    try:
+        config = mailbox_config(intake.archive.folder, server=args.imap_server, port=args.imap_port,
+                                account=args.imap_account, folder=args.imap_folder, ca_file=args.imap_ca,
+                                move_to=args.imap_move_to)
+        run = take_mailbox(intake, config, mailbox_password(config), replies=not args.no_replies, progress=step)
+    except MailboxError as exc:
+        raise UserError(str(exc)) from None
+    _console().print(f"邮箱 {config.account}/{config.folder}：新邮件 {run.messages} 封"
+                     + (f"，已接收过的副本 {run.already} 封" if run.already else "")
+                     + (f"，回复草稿 {len(run.replies)} 份" if run.replies else "") + "。")
+    if run.interrupted:
+        _console(stderr=True).print(run.interrupted)
+    return run.outcomes
 
 
 @handles("resolve")

@@ -154,6 +154,12 @@ def from_email(name: str, raw: bytes, source: str, *, password: str | None = Non
     yield from _guarded(_eml(safe_name(name, "邮件"), raw, source, ctx, 0), name, source)
 
 
+def email_headers(raw: bytes) -> dict[str, str | None]:
+    """Message-ID, From and Subject of an email's bytes, decoded as for an .eml (GBK, Big5, raw 8-bit, RFC 2047)."""
+    headers = BytesParser(policy=policy.default).parsebytes(raw, headersonly=True)
+    return {name: _header_text(headers, name) for name in ("Message-ID", "From", "Subject")}
+
+
 # --- names --------------------------------------------------------------------------------------------------------
 
 _DEVICE_NAME = re.compile(r"^(con|prn|aux|nul|conin\$|conout\$|com[0-9¹²³]|lpt[0-9¹²³])\s*(\.|$)", re.IGNORECASE)

@@ -20,14 +20,12 @@ import socket
 import ssl
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from email import policy
-from email.parser import BytesHeaderParser
 from pathlib import Path
 
 from ducha.prefecture import archive as store
 from ducha.prefecture.archive import sha256_of
 from ducha.prefecture.intake import Intake
-from ducha.prefecture.intake_sources import from_email
+from ducha.prefecture.intake_sources import email_headers, from_email
 from ducha.prefecture.outcome import Outcome
 
 log = logging.getLogger("ducha.mailbox")
@@ -177,6 +175,9 @@ def connect(config: MailboxConfig, password: str) -> Iterator[imaplib.IMAP4_SSL]
         except imaplib.IMAP4.error:
             raise MailboxError(f"邮件服务器 {where} 拒绝登录：账号「{config.account}」或密码不正确"
                                "（有的邮箱需要使用“客户端授权码”而不是登录密码）。") from None
+        status, data = imap.capability()  # servers announce more (MOVE, UIDPLUS) once logged in
+        if status == "OK" and data and data[-1]:
+            imap.capabilities = tuple(data[-1].decode("ascii", "replace").upper().split())
         yield imap
     finally:
         with contextlib.suppress(Exception):
@@ -226,16 +227,8 @@ def _fetch(imap: imaplib.IMAP4_SSL, uid: int) -> bytes | None:
 
 def message_identity(raw: bytes) -> tuple[str, str, str | None, str | None]:
     """Message-ID ('' when missing), SHA-256 of the whole message, sender and subject."""
-    headers = BytesHeaderParser(policy=policy.default).parsebytes(raw)
-
-    def text(name: str) -> str | None:
-        try:
-            value = headers.get(name)
-        except Exception:  # a malformed header: the message is still taken in by its hash
-            return None
-        return (" ".join(str(value).split()) or None) if value is not None else None
-
-    return text("Message-ID") or "", sha256_of(raw), text("From"), text("Subject")
+    headers = email_headers(raw)
+    return headers["Message-ID"] or "", sha256_of(raw), headers["From"], headers["Subject"]
 
 
 def _move(imap: imaplib.IMAP4_SSL, uid: int, folder: str) -> None:

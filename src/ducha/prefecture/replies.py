@@ -20,7 +20,6 @@ from ducha.prefecture.receipt import receipt_name
 
 XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 MAX_LISTED = 30  # problems listed in the body; the receipt has them all
-SEVERITY_NAMES = {"error": "错误", "warning": "提醒", "info": "提示"}
 
 
 def reply_subject(outcome: Outcome) -> str:
@@ -54,8 +53,7 @@ def _problems(archive: Archive, outcome: Outcome) -> list[str]:
     problems = []
     for row in archive.results("findings", outcome.submission_id):
         where = "".join(p for p in (row["sheet"] and f"「{row['sheet']}」", row["cell"]) if p)
-        severity = SEVERITY_NAMES.get(row["severity"], row["severity"])
-        problems.append(f"【{severity}】{where + '：' if where else ''}{row['message']}")
+        problems.append(f"【{row['severity']}】{where + '：' if where else ''}{row['message']}")
     return problems
 
 
