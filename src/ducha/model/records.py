@@ -24,7 +24,7 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """The frame's rows as dicts, as `frame.to_dict("records")` gives them, without pandas' per-row indexing
     (which cost more than the scoring itself on a 45-household workbook)."""
     names = list(frame.columns)
-    columns = [frame.iloc[:, i].tolist() for i in range(len(names))]
+    columns = [series.tolist() for _, series in frame.items()]
     return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)] if columns else \
         [{} for _ in range(len(frame))]
 
