@@ -101,7 +101,7 @@ def _household_flags(judgments: list[HouseholdJudgment], cases: dict[int, list[I
 
 def _village_flags(data: InspectionData, cases: dict[int, list[Indicator]], gaps: dict[int, list[str]]) -> list[Flag]:
     flags = []
-    for rec in records(data.villages.astype(object)):
+    for rec in records(data.villages):
         row = int(rec[ROW])
         found, (gap_labels, gap_reasons, gap_actions) = cases.get(row, []), _gap_parts(gaps.get(row, []))
         if found or gap_labels:

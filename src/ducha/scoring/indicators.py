@@ -329,7 +329,7 @@ def household_evidence(data: InspectionData, judgments: list[HouseholdJudgment])
 
     A needed answer left blank reads 缺数据; 家庭人口 is blank where it is missing or invalid.
     """
-    source = {rec[ROW]: rec for rec in records(data.households.astype(object))}
+    source = {rec[ROW]: rec for rec in records(data.households)}
     key_item = data.basic.get("key_item")
     rows = []
     for j in judgments:
@@ -380,9 +380,9 @@ def village_evidence(data: InspectionData) -> pd.DataFrame:
     合作社 of the villages sampled as 贫困村 into poor_village_coop)."""
     key_item = data.basic.get("key_item")
     poor = {(_clean(r.get("township")), _clean(r.get("village"))): _clean(r.get("village_is_poor"))
-            for r in records(data.sampling.astype(object))}
+            for r in records(data.sampling)}
     rows = []
-    for raw in records(data.villages.astype(object)):
+    for raw in records(data.villages):
         rec = {k: _clean(v) for k, v in raw.items()}
         rows.append({ROW: rec[ROW], "township": rec.get("township"), "village": rec.get("village"),
                      **{k: _answer(VILLAGES, k, rec, key_item) for k in VILLAGE_FIELDS},

@@ -397,5 +397,5 @@ def judge_household(rec: Mapping[str, Any], year: int | None, params: Parameters
 
 def judge_households(data: InspectionData, rules: JudgmentRules = DEFAULT_RULES) -> list[HouseholdJudgment]:
     """Judge every household of the 农户调查 sheet, in sheet order."""
-    rows = records(data.households.astype(object).where(data.households.notna(), None))
+    rows = records(data.households, none_for_missing=True)
     return [judge_household(rec, data.year, data.parameters, rules) for rec in rows]

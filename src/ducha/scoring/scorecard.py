@@ -187,7 +187,7 @@ def _documents(rule: DocumentRule, ctx: _Context) -> list[Raw]:
     frame = ctx.data.households if rule.sheet == "households" else ctx.data.villages
     fields = [sheet.field(k) for k in rule.documents]
     found: list[Raw] = []
-    for rec in records(frame.astype(object)):
+    for rec in records(frame):
         row = int(rec[ROW])
         missing = [f for f in fields
                    if rec.get(f.key) == NO and (f.when is None or rec.get(f.when.field) in f.when.values)]
