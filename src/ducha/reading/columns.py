@@ -58,6 +58,8 @@ def convert_column(raws: np.ndarray, f: Field, today: dt.date | None = None) -> 
     if f.type in _BULK_TYPES and _looks_unique(raws):
         # names, ID and phone numbers: nearly every value distinct, so factorising would only cost a hash pass
         codes, uniques = np.arange(len(raws)), raws
+    elif len(raws) <= SMALL_COLUMN:
+        codes, uniques = _factorize_small(raws)
     else:
         codes, uniques = pd.factorize(raws, use_na_sentinel=False)
     if _mixes_booleans_and_numbers(raws, uniques):
@@ -74,6 +76,20 @@ def convert_column(raws: np.ndarray, f: Field, today: dt.date | None = None) -> 
 
 _BULK_TYPES = frozenset({FieldType.ID_NUMBER, FieldType.TEXT, FieldType.PHONE})
 PROBE = 2000  # values looked at to tell a column of distinct values
+
+
+SMALL_COLUMN = 512  # up to this many cells a dict factorises faster than pandas' call overhead
+
+
+def _factorize_small(raws: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """pd.factorize(raws, use_na_sentinel=False) for a short column (the same equality: Python's)."""
+    index: dict[Any, int] = {}
+    values = raws.tolist()
+    codes = np.fromiter((index.setdefault(v, len(index)) for v in values), dtype=np.intp, count=len(values))
+    uniques = np.empty(len(index), dtype=object)
+    for value, n in index.items():
+        uniques[n] = value
+    return codes, uniques
 
 
 def _looks_unique(raws: np.ndarray) -> bool:
