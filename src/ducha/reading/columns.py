@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -34,9 +35,9 @@ class Column:
     def values(self) -> np.ndarray:
         return self.typed[self.codes] if len(self.codes) else np.empty(0, dtype=object)
 
-    @property
+    @cached_property
     def present(self) -> np.ndarray:
-        """True where the cell holds a valid value."""
+        """True where the cell holds a valid value (computed once: every conditional field asks again)."""
         filled = ~pd.isna(self.typed)
         return filled[self.codes] if len(self.codes) else np.zeros(0, dtype=bool)
 

@@ -281,9 +281,20 @@ def _map_columns(sheet: Sheet, sheet_name: str, header: list[Any], table: Parsed
 def _data_rows(grid: list[list[Any]], header_row: int, columns: dict[str, int]) -> list[int]:
     """Indexes of the rows below the header with anything in a known column."""
     wanted = sorted(columns.values())
+    if not wanted:
+        return []
+    first = wanted[0]
+    # the common row: plain text or a number in the first known column (one comprehension, no inner loop)
+    plain = [len(row) > first and (v := row[first]) != "" and v is not None
+             and (type(v) is not str or not (v[0].isspace() or v[-1].isspace())) for row in grid[header_row + 1:]]
+    if all(plain):
+        return list(range(header_row + 1, len(grid)))
     rows = []
     is_empty = normalize.is_empty
-    for i in range(header_row + 1, len(grid)):
+    for i, quick in enumerate(plain, start=header_row + 1):
+        if quick:
+            rows.append(i)
+            continue
         row = grid[i]
         for c in wanted:
             if c < len(row):
