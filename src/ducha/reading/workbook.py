@@ -283,8 +283,9 @@ def _data_rows(grid: list[list[Any]], header_row: int, columns: dict[str, int]) 
     wanted = sorted(columns.values())
     if not wanted:
         return []
-    first = wanted[0]
-    # the common row: plain text or a number in the first known column (one comprehension, no inner loop)
+    top = grid[header_row + 1] if len(grid) > header_row + 1 else []
+    first = next((c for c in wanted if c < len(top) and top[c] not in ("", None)), wanted[0])
+    # the common row: plain text or a number in the column filled on the first row (one comprehension)
     plain = [len(row) > first and (v := row[first]) != "" and v is not None
              and (type(v) is not str or not (v[0].isspace() or v[-1].isspace())) for row in grid[header_row + 1:]]
     if all(plain):
