@@ -198,6 +198,24 @@ def test_a_connection_cut_mid_fetch_keeps_what_was_taken_and_the_next_run_takes_
         assert [e["kind"] for e in archive.events()] == ["accepted"] * 3
 
 
+def test_the_command_line_reports_a_cut_connection_in_chinese_with_exit_code_2(
+        server: imap_server.Server, folder: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    books = workbooks(tmp_path)
+    messages = [message(f"{c} <{n}@county.example.cn>", c, [(f"{c}.xlsx", books[c])])
+                for n, c in enumerate(("清水县", "麻江县"))]
+    append(server, folder, *messages)
+    monkeypatch.setenv(PASSWORD_ENV, server.password)
+    size = len(messages[0].as_bytes(policy=policy.SMTP))
+    with Proxy(server, after=6000 + size + size // 2, mode="cut") as proxy:
+        code = main(["intake", "--imap", "--imap-server", server.host, "--imap-port", str(proxy.port),
+                     "--imap-account", server.user, "--imap-folder", folder, "--imap-ca", str(server.ca_file),
+                     "--archive", str(tmp_path / "档案")])
+    captured = capsys.readouterr()
+    assert code == 2 and "清水县.xlsx" in captured.out
+    assert "连接中断" in captured.err and "Traceback" not in captured.err + captured.out
+
+
 def test_an_intake_killed_mid_fetch_is_completed_by_the_next_run_taking_each_message_once(
         server: imap_server.Server, folder: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     books = workbooks(tmp_path)

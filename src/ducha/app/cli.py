@@ -263,8 +263,10 @@ def cmd_intake(args: argparse.Namespace) -> int:
                 bar.update(task, advance=1, description=f"已处理 {bar.tasks[0].completed + 1:g} 份：{outcome.name}")
 
             outcomes = intake.run([Path(p) for p in paths], progress=step) if paths else []
+            interrupted = False
             if args.imap:
-                outcomes += _intake_mailbox(args, intake, step)
+                mail_outcomes, interrupted = _intake_mailbox(args, intake, step)
+                outcomes += mail_outcomes
         table = Table(title=f"接收结果（档案：{archive.folder}）")
         for column in ("文件", "结果", "县", "月份", "版本", "总分", "错误", "说明"):
             table.add_column(column, overflow="fold")
@@ -277,11 +279,14 @@ def cmd_intake(args: argparse.Namespace) -> int:
         _console().print(totals or "没有找到工作簿。")
         if not args.no_receipts:
             _console().print(f"回执在：{archive.folder / RECEIPTS}")
+    if interrupted:
+        return EXIT_UNREADABLE
     return EXIT_FINDINGS if any(o.kind == "rejected" for o in outcomes) else EXIT_OK
 
 
-def _intake_mailbox(args: argparse.Namespace, intake, step: Callable) -> list:
-    """`ducha intake --imap`: the new messages of the mailbox; an interruption is reported after what was taken."""
+def _intake_mailbox(args: argparse.Namespace, intake, step: Callable) -> tuple[list, bool]:
+    """`ducha intake --imap`: the new messages of the mailbox, and whether the connection was lost part way (reported
+    after what was taken)."""
     from ducha.prefecture.mailbox import MailboxError, mailbox_config, mailbox_password, take_mailbox
 
     try:
@@ -296,7 +301,7 @@ def _intake_mailbox(args: argparse.Namespace, intake, step: Callable) -> list:
                      + (f"，回复草稿 {len(run.replies)} 份" if run.replies else "") + "。")
     if run.interrupted:
         _console(stderr=True).print(run.interrupted)
-    return run.outcomes
+    return run.outcomes, run.interrupted is not None
 
 
 @handles("resolve")
