@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+import types
 import uuid
 from email import policy
 from email.message import EmailMessage
@@ -274,6 +275,19 @@ def test_settings_and_password_come_from_options_environment_or_keyring_never_th
     (tmp_path / "password.txt").write_text("never read")
     with pytest.raises(MailboxError, match=PASSWORD_ENV):
         mailbox_password(cfg)
+
+
+def test_the_office_settings_fill_what_the_options_leave_out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the 设置 of issue 11 (ducha.prefecture.settings, on another branch): its fields as that module names them
+    saved = types.SimpleNamespace(imap_host="imap.example.gov.cn", imap_port=10993, mail_user="ducha@example.gov.cn",
+                                  mail_folder="督查报送")
+    module = types.ModuleType("ducha.prefecture.settings")
+    module.load_settings = lambda folder: saved if folder == tmp_path else None
+    monkeypatch.setitem(sys.modules, "ducha.prefecture.settings", module)
+
+    cfg = mailbox_config(tmp_path, folder="收件箱")
+    assert (cfg.server, cfg.port, cfg.account, cfg.folder) == ("imap.example.gov.cn", 10993, "ducha@example.gov.cn",
+                                                                "收件箱")
 
 
 def test_folder_names_are_sent_in_modified_utf7() -> None:

@@ -97,10 +97,16 @@ def _saved_settings(archive_folder: Path) -> dict[str, object]:
     except Exception:  # unreadable settings: the options alone decide, and the missing field is named then
         log.exception("could not read the office settings")
         return {}
-    names = ("imap_server", "imap_port", "imap_account", "imap_folder", "imap_ca_file", "imap_move_to")
-    if isinstance(loaded, dict):
-        return {n: loaded.get(n) for n in names}
-    return {n: getattr(loaded, n, None) for n in names}
+    # our name -> the settings' field names (issue 11's 设置: imap_host, imap_port, mail_user, mail_folder)
+    names = {"imap_server": ("imap_host", "imap_server"), "imap_port": ("imap_port",),
+             "imap_account": ("mail_user", "imap_account"), "imap_folder": ("mail_folder", "imap_folder"),
+             "imap_ca_file": ("imap_ca_file",), "imap_move_to": ("imap_move_to",)}
+
+    def field(candidates: tuple[str, ...]) -> object:
+        values = (loaded.get(c) if isinstance(loaded, dict) else getattr(loaded, c, None) for c in candidates)
+        return next((v for v in values if v not in (None, "")), None)
+
+    return {ours: field(theirs) for ours, theirs in names.items()}
 
 
 def mailbox_password(config: MailboxConfig) -> str:
