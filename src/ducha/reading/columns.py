@@ -62,7 +62,7 @@ def convert_column(raws: np.ndarray, f: Field, today: dt.date | None = None) -> 
     elif len(raws) <= SMALL_COLUMN:
         codes, uniques = _factorize_small(raws)
     else:
-        codes, uniques = pd.factorize(raws, use_na_sentinel=False)
+        codes, uniques = _factorize(raws)
     if _mixes_booleans_and_numbers(raws, uniques):
         # True == 1 and False == 0, so factorising merged them: convert such a column cell by cell.
         return _cell_by_cell(raws, f, today)
@@ -91,6 +91,17 @@ def _factorize_small(raws: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     for value, n in index.items():
         uniques[n] = value
     return codes, uniques
+
+
+def _factorize(raws: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """pd.factorize with empty cells (None, NaN) as one more distinct value, None; pandas' own way of keeping them
+    (use_na_sentinel=False) copies and scans the column once more."""
+    codes, uniques = pd.factorize(raws)
+    missing = codes < 0
+    if missing.any():
+        codes[missing] = len(uniques)
+        uniques = np.append(uniques.astype(object), None)
+    return codes, np.asarray(uniques, dtype=object)
 
 
 def _looks_unique(raws: np.ndarray) -> bool:
