@@ -63,7 +63,7 @@ def convert_column(raws: np.ndarray, f: Field, today: dt.date | None = None) -> 
         codes, uniques = _factorize_small(raws)
     else:
         codes, uniques = _factorize(raws)
-    if _mixes_booleans_and_numbers(raws, uniques):
+    if uniques is not raws and _mixes_booleans_and_numbers(raws, uniques):
         # True == 1 and False == 0, so factorising merged them: convert such a column cell by cell.
         return _cell_by_cell(raws, f, today)
     if f.type is FieldType.ID_NUMBER and len(uniques) >= BULK_MINIMUM:
@@ -222,8 +222,7 @@ def valid_ids(numbers: list[str], today: dt.date | None) -> np.ndarray:
     """Bulk GB 11643 check of upper-case 18-character ASCII strings: True where fully valid."""
     chars = np.frombuffer("".join(numbers).encode("ascii"), dtype=np.uint8).reshape(-1, 18)
     digits = chars[:, :17].astype(np.int64) - 48
-    ok = np.all((digits >= 0) & (digits <= 9), axis=1)
-    digits = np.clip(digits, 0, 9)
+    ok = np.all((digits >= 0) & (digits <= 9), axis=1)  # rows with letters fail here; their sums below are moot
     expected = np.frombuffer(CHECK_CHARACTERS.encode("ascii"), dtype=np.uint8)[(digits @ WEIGHTS_ARRAY) % 11]
     ok &= chars[:, 17] == expected
     # the birth date (digits 7 to 14) must be a real date from 1890 on (and not after `today`)

@@ -285,17 +285,17 @@ def _data_rows(grid: list[list[Any]], header_row: int, columns: dict[str, int]) 
         return []
     top = grid[header_row + 1] if len(grid) > header_row + 1 else []
     first = next((c for c in wanted if c < len(top) and top[c] not in ("", None)), wanted[0])
-    # the common row: plain text or a number in the column filled on the first row (one comprehension)
-    plain = [len(row) > first and (v := row[first]) != "" and v is not None
-             and (type(v) is not str or not (v[0].isspace() or v[-1].isspace())) for row in grid[header_row + 1:]]
-    if all(plain):
-        return list(range(header_row + 1, len(grid)))
+    body = grid[header_row + 1:]
+    if body and min(map(len, body)) > first:
+        # the common sheet: every row has plain text or a number in that column (checked in C, no row loop)
+        column = [row[first] for row in body]
+        if "" not in column and None not in column:
+            texts = [v for v in column if type(v) is str]
+            if len("".join(map(str.strip, texts))) == len("".join(texts)):
+                return list(range(header_row + 1, len(grid)))
     rows = []
     is_empty = normalize.is_empty
-    for i, quick in enumerate(plain, start=header_row + 1):
-        if quick:
-            rows.append(i)
-            continue
+    for i in range(header_row + 1, len(grid)):
         row = grid[i]
         for c in wanted:
             if c < len(row):
