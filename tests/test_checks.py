@@ -20,11 +20,11 @@ from ducha.model.findings import Severity
 from ducha.model.schema import N_EDUCATION, N_HEALTH, N_SECURITY, N_STATIONED
 from markdown_workbook import (
     add_village,
-    column_of,
-    found,
     assert_findings,
     check_sheets,
+    column_of,
     findings_at,
+    found,
     replace_everywhere,
     valid_sheets,
 )

@@ -12,34 +12,38 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from rich.console import Console
-from rich.table import Table
 
 from ducha import __version__
-from ducha.adapters.xlsx_writer import apply_plan
+from ducha.adapters.xlsx_writer import apply_plan, default_output
+from ducha.app.argparse_zh import fit, wrap
 from ducha.app.commands import (
     BY_NAME,
     COMMANDS,
     SIZE_GATE,
-    TABLE,
-    Command,
     CommandResult,
     too_large_message,
     too_large_sheets,
 )
+from ducha.app.commands import (
+    build_parser as build_command_parser,
+)
 from ducha.app.logs import log_path, setup_logging
 from ducha.checks.pipeline import CheckResult
 from ducha.model.findings import Severity, count_by_severity
+from ducha.model.schema import SCORE_SHEET
 from ducha.prefecture.archive import STATUS_NAMES
 from ducha.reading.raw import UnreadableWorkbook
 from ducha.reading.workbook import ParsedWorkbook, read_workbook
 from ducha.scoring.export import evaluation_dict
 from ducha.scoring.rubric import DEFAULT_RUBRIC, Rubric, RubricError, load_rubric
+from ducha.scoring.scorecard import Deduction
 from ducha.sheets.outputplan import OutputPlan
 from ducha.sheets.score_sheet import ScoreOutput
 
 EXIT_OK, EXIT_FINDINGS, EXIT_UNREADABLE, EXIT_INTERNAL = 0, 1, 2, 3
 ARCHIVE_ENV, PASSWORD_ENV = "DUCHA_ARCHIVE", "DUCHA_PASSWORD"
-SHOWN_FINDINGS = 15
+SHOWN_FINDINGS = 15  # findings listed on the console by `check`
+SHOWN_WITH_SCORE = 5  # and by `run`, under which the score's lines follow
 
 log = logging.getLogger("ducha.cli")
 
@@ -70,6 +74,27 @@ def _console(stderr: bool = False) -> Console:
     return Console(stderr=stderr, highlight=False, soft_wrap=True)
 
 
+def tolerate_console_encoding() -> None:
+    """A character the console's encoding cannot show (a GBK console, output redirected) becomes "?", not a crash."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="replace")
+
+
+def output_path(out: str | None, default: Path, suffix: str = ".xlsx") -> Path:
+    """`--out`, the same for every command that writes: no value = `default`; an existing folder = `default`'s name in
+    that folder; a path = that path, given the `suffix` it lacks (`--out s7` → s7.xlsx). `suffix` "" = a folder."""
+    if not out:
+        return default
+    path = Path(out)
+    if path.is_dir():
+        return path / default.name
+    if suffix and path.suffix.lower() != suffix.lower():
+        path = path.with_name(path.name + suffix)
+    return path
+
+
 @handles("schema")
 def cmd_schema(args: argparse.Namespace) -> int:
     from ducha.model.schema import schema_as_dict
@@ -82,9 +107,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
 def cmd_template(args: argparse.Namespace) -> int:
     from ducha.adapters.writer import write_template
 
-    out = Path(args.out) if args.out else Path.cwd() / "精准扶贫专题督查工作簿.xlsx"
-    if out.is_dir():
-        out = out / "精准扶贫专题督查工作簿.xlsx"
+    out = output_path(args.out, Path.cwd() / "精准扶贫专题督查工作簿.xlsx")
     write_template(out)
     _console().print(f"已生成空白督查工作簿：{out}")
     return EXIT_OK
@@ -116,48 +139,91 @@ def _rubric(args: argparse.Namespace) -> Rubric:
 
 def _write(source: Path, plan: OutputPlan, args: argparse.Namespace) -> Path:
     try:
-        return apply_plan(source, plan, Path(args.out) if args.out else None, in_place=args.in_place)
+        out = output_path(args.out, default_output(source), source.suffix) if args.out else None
+        return apply_plan(source, plan, out, in_place=args.in_place)
     except PermissionError:
         raise UserError(f"无法写入结果：「{source.name}」可能正在 Excel 中打开，请关闭后重试。") from None
     except OSError as exc:
         raise UserError(f"无法写入结果文件：{exc.strerror or exc}。") from None
 
 
-def _print_check(result: CheckResult) -> None:
+def _paragraph(text: str, indent: str = "") -> None:
+    """Print prose wrapped to the console's width at places a reader would break it (never inside a word)."""
     console = _console()
+    for line in wrap(text, console.width - 1 - len(indent)):
+        console.print(indent + line, markup=False)
+
+
+def _lines(lines: Sequence[str]) -> None:
+    """Print plain lines, each cut to the console's width so that nothing wraps (the details are in the workbook)."""
+    console = _console()
+    for line in lines:
+        console.print(fit(line, console.width - 1), markup=False)
+
+
+def _check_lines(result: CheckResult, shown: int) -> list[str]:
+    """Counts and completeness on one line, then the first `shown` findings one line each."""
     counts = count_by_severity(result.findings)
-    console.print(f"[bold]{result.title()}[/bold]")
-    console.print(f"错误 {counts[Severity.ERROR]} 个，警告 {counts[Severity.WARNING]} 个，"
-                  f"提示 {counts[Severity.INFO]} 个")
-    table = Table(title="完整率（已填/应填）", show_lines=False)
-    table.add_column("范围")
-    table.add_column("完整率", justify="right")
-    for item in result.per_sheet + result.per_village:
-        table.add_row(item.scope, item.text())
-    console.print(table)
+    scopes = [c for c in result.per_sheet + result.per_village if c.required]
+    answered, required = sum(c.answered for c in result.per_sheet), sum(c.required for c in result.per_sheet)
+    lowest = min(scopes, key=lambda c: c.answered / c.required) if scopes else None
+    counted = f"错误 {counts[Severity.ERROR]} 个，警告 {counts[Severity.WARNING]} 个，提示 {counts[Severity.INFO]} 个"
+    if required:
+        counted += f"；完整率 {answered / required:.1%}"
+    if lowest is not None and lowest.answered < lowest.required:
+        counted += f"（最低：{lowest.scope} {lowest.answered / lowest.required:.1%}）"
+    lines = [result.title(), counted]
     if result.findings:
-        shown = Table(title=f"前 {min(SHOWN_FINDINGS, len(result.findings))} 个问题（共 {len(result.findings)} 个）")
-        for column in ("严重程度", "位置", "问题"):
-            shown.add_column(column, overflow="fold")
-        for f in result.findings[:SHOWN_FINDINGS]:
-            shown.add_row(f.severity.value, f"{f.sheet}!{f.cell}" if f.cell else f.sheet, f.message)
-        console.print(shown)
+        more = f"，共 {len(result.findings)} 个，全部见「检查结果」" if len(result.findings) > shown else ""
+        lines.append(f"问题（前 {min(shown, len(result.findings))} 个{more}）：")
+        lines += [f"  {f.severity.value} {f'{f.sheet}!{f.cell}' if f.cell else f.sheet}  {f.message}"
+                  for f in result.findings[:shown]]
+    return lines
+
+
+def _short_reason(deductions: Sequence[Deduction]) -> str:
+    """An item's deductions in a few words: cases counted by kind (「识别不准确户 7 个」), rates by their value."""
+    kinds: dict[str, list[str]] = {}
+    for d in deductions:
+        kind = d.reason.split("：")[0] if "：" in d.reason else d.reason.split("，")[0]
+        kinds.setdefault(kind, []).append(d.reason)
+    return "；".join(f"{kind} {len(reasons)} 个" if "：" in reasons[0] else kind for kind, reasons in kinds.items())
+
+
+def _score_lines(score: ScoreOutput) -> list[str]:
+    """The total, then one line per item: name, points/max, the reason in a few words."""
+    card = score.card
+    lines = [f"{card.county or ''} {card.month or ''} 评分：{round(card.total, 2):g}/{card.max_total:g}"
+             f"（{card.rubric_name} {card.rubric_version}）".strip()]
+    for item in card.items:
+        points = f"{round(item.points, 2):g}/{item.max_points:g}"
+        lines.append(f"  {points:>8}  {item.name}：{_short_reason(item.deductions) or '未扣分'}")
+    if card.red_flags:
+        lines.append("红旗：" + "；".join(f"{r.name} {r.value_text}" for r in card.red_flags))
+    return lines
+
+
+def _flag_lines(score: ScoreOutput, shown: int = SHOWN_WITH_SCORE) -> list[str]:
+    """The follow-up list in counts by level, then its first rows one line each."""
+    levels: dict[str, int] = {}
+    for flag in score.flags:
+        levels[flag.level] = levels.get(flag.level, 0) + 1
+    counted = {"农户": "农户 {} 户", "村": "村 {} 个", "县": "县级指标 {} 项"}
+    lines = ["需要跟进：" + "，".join(counted.get(level, level + " {} 处").format(n) for level, n in levels.items())
+             ] if levels else []
+    for flag in score.flags[:shown]:
+        place = "".join(filter(None, (flag.township, flag.village)))
+        who = f"{flag.household}（{place}）" if flag.household else place or flag.indicator or ""
+        lines.append(f"  {flag.level} {who}：{flag.problem}")
+    return lines
+
+
+def _print_check(result: CheckResult, shown: int = SHOWN_FINDINGS) -> None:
+    _lines(_check_lines(result, shown))
 
 
 def _print_score(score: ScoreOutput) -> None:
-    card = score.card
-    table = Table(title=f"{card.county or ''} {card.month or ''} 评分：{round(card.total, 2):g}/{card.max_total:g}"
-                        f"（{card.rubric_name} {card.rubric_version}）")
-    for column in ("项目", "得分", "满分", "扣分原因"):
-        table.add_column(column, overflow="fold")
-    for item in card.items:
-        reasons = "；".join(f"{d.reason}（−{round(d.points, 2):g}）" for d in item.deductions)
-        table.add_row(item.name, f"{round(item.points, 2):g}", f"{item.max_points:g}", reasons or "—")
-    _console().print(table)
-    if card.red_flags:
-        _console().print("红旗：" + "；".join(f"{r.name} {r.value_text}" for r in card.red_flags))
-    if score.flags:
-        _console().print(f"需要跟进 {len(score.flags)} 处，见「跟进清单」。")
+    _lines(_score_lines(score))
 
 
 def _as_json(result: CommandResult, source: Path, output: Path | None) -> str:
@@ -184,9 +250,11 @@ def _run(name: str, args: argparse.Namespace) -> int:
         print(_as_json(result, source, output))
     else:
         if result.check is not None:
-            _print_check(result.check)
-        if result.score is not None:
+            _print_check(result.check, SHOWN_FINDINGS if result.score is None else SHOWN_WITH_SCORE)
+        if result.score is not None and any(s.name == SCORE_SHEET for s in result.plan.sheets):
             _print_score(result.score)
+        elif result.score is not None:
+            _lines(_flag_lines(result.score))
         _console().print(result.summary)
         if output is None:
             _console().print(too_large_message(too_large))
@@ -202,7 +270,7 @@ def cmd_rubric(args: argparse.Namespace) -> int:
     from ducha.scoring.rubric import RUBRIC_SHEET
     from ducha.sheets.rubric_sheet import rubric_sheet
 
-    out = Path(args.out) if args.out else Path.cwd() / "评分细则.xlsx"
+    out = output_path(args.out, Path.cwd() / "评分细则.xlsx")
     write_generated_workbook([rubric_sheet(_rubric(args))], out, title=RUBRIC_SHEET)
     _console().print(f"评分细则已写入：{out}。修改后用 `ducha score 工作簿 --rubric {out.name}` 使用。")
     return EXIT_OK
@@ -211,11 +279,11 @@ def cmd_rubric(args: argparse.Namespace) -> int:
 @handles("addin")
 def cmd_addin(args: argparse.Namespace) -> int:
     """Build, install or uninstall the Excel add-in 督查助手.xlam."""
-    from ducha.app.addin import AddinError, build_addin, install_addin, uninstall_addin
+    from ducha.app.addin import ADDIN_DIR, ADDIN_FILENAME, AddinError, build_addin, install_addin, uninstall_addin
 
     try:
         if args.action == "build":
-            path = build_addin(Path(args.out) if args.out else None)
+            path = build_addin(output_path(args.out, ADDIN_DIR / ADDIN_FILENAME, ".xlam") if args.out else None)
             _console().print(f"已生成加载项：{path}")
             return EXIT_OK
         result = install_addin() if args.action == "install" else uninstall_addin()
@@ -250,7 +318,7 @@ def cmd_intake(args: argparse.Namespace) -> int:
 
     # Windows' cmd does not expand wildcards: `ducha intake 收件\*.eml` is expanded here.
     paths = [m for p in args.paths for m in (sorted(glob.glob(p)) if glob.has_magic(p) else [p])]
-    missing = [p for p in paths if not Path(p).exists()] or ([] if paths or args.imap else args.paths or ["文件"])
+    missing = [p for p in paths if not Path(p).exists()] or ([] if paths or args.imap else args.paths)
     if missing:
         raise UserError("找不到：" + "、".join(missing) + "。请检查路径。")
     with _archive(args) as archive:
@@ -267,13 +335,13 @@ def cmd_intake(args: argparse.Namespace) -> int:
             if args.imap:
                 mail_outcomes, interrupted = _intake_mailbox(args, intake, step)
                 outcomes += mail_outcomes
-        table = Table(title=f"接收结果（档案：{archive.folder}）")
-        for column in ("文件", "结果", "县", "月份", "版本", "总分", "错误", "说明"):
-            table.add_column(column, overflow="fold")
+        _console().print(f"接收结果（档案：{archive.folder}）：", markup=False)
         for o in outcomes:
-            table.add_row(o.name, o.status_text, o.county or "", o.month or "", str(o.version or ""),
-                          "" if o.total is None else f"{round(o.total, 2):g}", str(o.errors or ""), o.reason)
-        _console().print(table)
+            facts = [" ".join(filter(None, (o.county, o.month))), f"第 {o.version} 版" if o.version else "",
+                     "" if o.total is None else f"总分 {round(o.total, 2):g}",
+                     f"错误 {o.errors} 个" if o.errors else ""]
+            _lines([f"  {o.name}"])
+            _paragraph("：".join(filter(None, (o.status_text, "，".join(filter(None, facts)), o.reason))), "    ")
         counts = {kind: sum(1 for o in outcomes if o.kind == kind) for kind in {o.kind for o in outcomes}}
         totals = "；".join(f"{STATUS_NAMES.get(k, k)} {n} 份" for k, n in sorted(counts.items()))
         _console().print(totals or "没有找到工作簿。")
@@ -296,11 +364,11 @@ def _intake_mailbox(args: argparse.Namespace, intake, step: Callable) -> tuple[l
         run = take_mailbox(intake, config, mailbox_password(config), replies=not args.no_replies, progress=step)
     except MailboxError as exc:
         raise UserError(str(exc)) from None
-    _console().print(f"邮箱 {config.account}/{config.folder}：新邮件 {run.messages} 封"
-                     + (f"，已接收过的副本 {run.already} 封" if run.already else "")
-                     + (f"，回复草稿 {len(run.replies)} 份" if run.replies else "") + "。")
+    _paragraph(f"邮箱 {config.account}/{config.folder}：新邮件 {run.messages} 封"
+               + (f"，已接收过的副本 {run.already} 封" if run.already else "")
+               + (f"，回复草稿 {len(run.replies)} 份" if run.replies else "") + "。")
     if run.interrupted:
-        _console(stderr=True).print(run.interrupted)
+        _console(stderr=True).print(run.interrupted, markup=False)
     return run.outcomes, run.interrupted is not None
 
 
@@ -320,7 +388,7 @@ def cmd_resolve(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from ducha.prefecture.report import load_counties, write_report
 
-    out = Path(args.out) if args.out else Path.cwd() / f"督查评分汇总-{args.month}.xlsx"
+    out = output_path(args.out, Path.cwd() / f"督查评分汇总-{args.month}.xlsx")
     with _archive(args) as archive:
         try:
             counties = load_counties(Path(args.counties)) if args.counties else None
@@ -346,7 +414,7 @@ def cmd_ledger(args: argparse.Namespace) -> int:
 
     with _archive(args) as archive:
         if args.action == "export":
-            out = Path(args.out) if args.out else Path.cwd() / "问题台账.xlsx"
+            out = output_path(args.out, Path.cwd() / "问题台账.xlsx")
             ledger.export_ledger(archive, out, county_code=args.county, month=args.month)
             _console().print(f"问题台账已写入：{out}。在「状态」列修改后，用 `ducha ledger import {out.name}` 导回。")
             return EXIT_OK
@@ -364,7 +432,7 @@ def cmd_ledger(args: argparse.Namespace) -> int:
             for message in result.refused:
                 _console(stderr=True).print(f"[red]{message}[/red]")
             return EXIT_FINDINGS if result.refused else EXIT_OK
-        missing = [name for name, value in (("--county", args.county_name), ("--county-code", args.county),
+        missing = [name for name, value in (("--county-name", args.county_name), ("--county", args.county),
                                             ("--month", args.month), ("--problem", args.problem)) if not value]
         if missing:
             raise UserError("登记暗访问题需要：" + "、".join(missing) + "。")
@@ -372,27 +440,82 @@ def cmd_ledger(args: argparse.Namespace) -> int:
             entry = ledger.add_manual(archive, county=args.county_name, county_code=args.county, month=args.month,
                                       problem=args.problem, evidence=args.evidence or "", township=args.township,
                                       village=args.village, household=args.household,
-                                      requirement=args.requirement or "", deadline=args.deadline, actor=_actor())
+                                      requirement=args.requirement or "", deadline=args.deadline, actor=_actor(),
+                                      issued=_date_arg(args.date))
         except ledger.LedgerError as exc:
             raise UserError(str(exc)) from None
     _console().print(f"已登记到问题台账：{entry}")
     return EXIT_OK
 
 
+def _date_arg(text: str | None):
+    """A --date YYYY-MM-DD as a date (None when not given)."""
+    import datetime as dt
+
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise UserError(f"日期「{text}」无效，应为 YYYY-MM-DD，如 2019-12-05。") from None
+
+
 @handles("letters")
 def cmd_letters(args: argparse.Namespace) -> int:
-    from ducha.prefecture.letters import LetterError, write_letters
+    import datetime as dt
 
-    out = Path(args.out) if args.out else Path.cwd() / f"整改督办函-{args.month}"
+    from ducha.prefecture.letters import LetterError, issue_date, write_letters
+    from ducha.prefecture.report import MONTH as MONTH_FORMAT
+    from ducha.prefecture.settings import load_settings, settings_path
+
+    out = output_path(args.out, Path.cwd() / f"整改督办函-{args.month}", suffix="")
     with _archive(args) as archive:
         try:
-            paths = write_letters(archive, args.month, out, office=args.office, pdf=args.pdf)
-        except LetterError as exc:
+            issued = issue_date(args.month, _date_arg(args.date)) if MONTH_FORMAT.match(args.month) else None
+            if issued is not None and not args.date and issued != dt.date.today():
+                _console().print(f"[yellow]督查月份 {args.month} 已过去较久，发文日期取 {issued.isoformat()}；"
+                                 "需要其他日期请用 --date 给出。[/yellow]")
+            paths = write_letters(archive, args.month, out, issued=issued, pdf=args.pdf)
+        except (LetterError, ValueError) as exc:
             raise UserError(str(exc)) from None
+        missing = load_settings(archive.folder).missing_for_letters()
+        if missing:
+            _console().print(f"[yellow]「{settings_path(archive.folder)}」中未填写{'、'.join(missing)}，"
+                             "督办函中没有联系人一行；填写后重新生成。[/yellow]")
     if not paths:
         _console().print(f"{args.month} 没有需要督办的问题。")
     for path in paths:
         _console().print(f"已生成：{path}")
+    return EXIT_OK
+
+
+@handles("settings")
+def cmd_settings(args: argparse.Namespace) -> int:
+    """Create 设置.xlsx in the archive folder when missing; validate it when present."""
+    from ducha.prefecture.archive import DEFAULT_FOLDER
+    from ducha.prefecture.settings import (
+        SettingsError,
+        read_settings_workbook,
+        settings_path,
+        write_settings_workbook,
+    )
+
+    path = settings_path(Path(args.archive or os.environ.get(ARCHIVE_ENV) or DEFAULT_FOLDER))
+    if not path.exists():
+        try:
+            write_settings_workbook(path)
+        except OSError as exc:
+            raise UserError(f"无法写入「{path}」：{exc.strerror or exc}。") from None
+        _console().print(f"已生成默认设置：{path}。请用 Excel 填写发文机关、联系人等，再运行 ducha settings 检查。")
+        return EXIT_OK
+    try:
+        settings = read_settings_workbook(path)
+    except SettingsError as exc:
+        raise UserError(f"「{path.name}」有误：{exc}。") from None
+    missing = settings.missing_for_letters()
+    _console().print(f"设置无误：{path}（发文机关 {settings.office}，机关代字 {settings.office_code}，"
+                     f"整改期限 {settings.period_days} 天）。"
+                     + (f"尚未填写：{'、'.join(missing)}。" if missing else ""))
     return EXIT_OK
 
 
@@ -406,7 +529,8 @@ def cmd_sample(args: argparse.Namespace) -> int:
         raise UserError(f"找不到农户名册：{roster}。")
     with _archive(args) as archive:
         try:
-            drawn, out = sample_with_revisits(roster, args.month, archive, Path(args.out) if args.out else None,
+            drawn, out = sample_with_revisits(roster, args.month, archive,
+                                              lambda default: output_path(args.out, default),
                                               county_code=args.county, seed=args.seed,
                                               villages_per_township=args.villages, full_ids=args.full_ids)
         except UnreadableWorkbook as exc:
@@ -423,12 +547,14 @@ def cmd_sample(args: argparse.Namespace) -> int:
 @handles("protect")
 def cmd_protect(args: argparse.Namespace) -> int:
     from ducha.adapters.protect import ProtectError, protect_copy
+    from ducha.adapters.protect import default_output as encrypted_name
 
     password = _password(args)
     if not password:
         raise UserError(f"请用 --password 或环境变量 {PASSWORD_ENV} 提供密码。")
     try:
-        out = protect_copy(Path(args.workbook), password, Path(args.out) if args.out else None)
+        source = Path(args.workbook)
+        out = protect_copy(source, password, output_path(args.out, encrypted_name(source), source.suffix or ".xlsx"))
     except ProtectError as exc:
         raise UserError(str(exc)) from None
     _console().print(f"已生成加密副本：{out}（原文件未改动）。请把密码另行告知收件人，不要写在同一封邮件里。")
@@ -446,13 +572,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     result = COMMANDS["run_all"](workbook, parsed, DEFAULT_RUBRIC)
     output = apply_plan(workbook, result.plan, folder / "清水县-2019-11-督查工作簿.结果.xlsx")
     assert result.check is not None and result.score is not None
-    _print_check(result.check)
+    _print_check(result.check, SHOWN_WITH_SCORE)
     _print_score(result.score)
     console = _console()
     console.print(f"\n示例工作簿（填写内容，未改动）：{workbook}")
     console.print(f"一键运行结果：{output}")
-    console.print("用 Excel 打开结果：「评分」是 6+N 得分及扣分依据，「检查结果」列出填写问题（点击单元格可跳转），"
-                  "「跟进清单」是需要跟进的农户、村和县级指标。")
+    _paragraph("用 Excel 打开结果：「评分」是 6+N 得分及扣分依据，「检查结果」列出填写问题（点击单元格可跳转），"
+               "「跟进清单」是需要跟进的农户、村和县级指标。")
     console.print("\n州督查办这一侧（同一示例）：")
     for label, path in run_demo_prefecture(folder, workbook):
         console.print(f"  {label}：{path}")
@@ -463,37 +589,20 @@ def _workbook_handler(name: str) -> Handler:
     return lambda args: _run(name, args)
 
 
-def _add_arguments(parser: argparse.ArgumentParser, command: Command) -> None:
-    groups: dict[str, argparse._MutuallyExclusiveGroup] = {}
-    for argument in command.args:
-        options = dict(argument.options)
-        exclusive = options.pop("exclusive", None)
-        if exclusive and exclusive not in groups:
-            groups[exclusive] = parser.add_mutually_exclusive_group()
-        target = groups[exclusive] if exclusive else parser
-        target.add_argument(*argument.flags, help=argument.help, **options)
-
-
 def build_parser() -> argparse.ArgumentParser:
-    """The command line, derived from the command table."""
-    parser = argparse.ArgumentParser(prog="ducha",
-                                     description="精准扶贫专题督查：检查、评分、跟进（与 Excel 功能区按钮相同）")
-    parser.add_argument("--version", action="version", version=f"ducha {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="命令")
-    for command in TABLE:
-        if command.subcommand is None:
-            continue
-        p = sub.add_parser(command.subcommand, help=command.help)
-        _add_arguments(p, command)
-        p.set_defaults(func=_workbook_handler(command.name) if command.run else HANDLERS[command.name])
-    return parser
+    """The command line, derived from the command table (`commands.build_parser`)."""
+    return build_command_parser(lambda c: _workbook_handler(c.name) if c.run else HANDLERS[c.name], __version__)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; never shows a traceback to the user."""
+    tolerate_console_encoding()
     setup_logging()
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command == "intake" and not args.paths and not args.imap:  # paths may be left out only with --imap
+        commands = next(a for a in parser._actions if isinstance(a.choices, dict) and "intake" in a.choices)
+        commands.choices["intake"].error("缺少必需的参数：文件（或用 --imap 从收件邮箱接收）")
     func: Callable[[argparse.Namespace], int] = args.func
     try:
         return func(args)

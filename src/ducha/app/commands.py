@@ -11,12 +11,13 @@ applies it to the open workbook, the command line to a copy of the file.
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ducha.app import ribbon
+from ducha.app import argparse_zh, ribbon
 from ducha.checks.pipeline import CheckResult, check_parsed
 from ducha.model.findings import Code
 from ducha.model.schema import CHECK_RESULTS_SHEET, FOLLOW_UP_SHEET, SCORE_SHEET
@@ -167,14 +168,13 @@ class Command:
         return self.group is not None
 
 
-WORKBOOK = arg("workbook", help="督查工作簿（.xlsx 或 .xlsm）")
+WORKBOOK = arg("workbook", metavar="工作簿", help="督查工作簿（.xlsx 或 .xlsm）")
 IN_PLACE = arg("--in-place", action="store_true", help="直接写回原工作簿（先备份，不改动任何填写内容）",
                exclusive="output")
-JSON = arg("--json", action="store_true", help="以 JSON 输出结果（问题清单、评分）")
-RUBRIC = arg("--rubric", help="评分细则文件（.json，或含「评分细则」工作表的 .xlsx）；默认用内置细则")
-ARCHIVE = arg("--archive", help="档案文件夹（默认 ./督查档案，或环境变量 DUCHA_ARCHIVE）")
-PASSWORD = arg("--password", help="密码（或环境变量 DUCHA_PASSWORD）")
-MONTH = arg("--month", required=True, help="督查月份 YYYY-MM")
+RUBRIC = arg("--rubric", metavar="文件", help="评分细则文件（.json，或含「评分细则」工作表的 .xlsx）；默认用内置细则")
+ARCHIVE = arg("--archive", metavar="文件夹", help="档案文件夹（默认 ./督查档案，或环境变量 DUCHA_ARCHIVE）")
+PASSWORD = arg("--password", metavar="密码", help="密码（或环境变量 DUCHA_PASSWORD）")
+MONTH = arg("--month", required=True, metavar="年-月", help="督查月份 YYYY-MM")
 
 
 def out(default: str, exclusive: str | None = None) -> Arg:
@@ -185,7 +185,9 @@ def out(default: str, exclusive: str | None = None) -> Arg:
 
 
 def workbook_args(result: str, rubric: bool = True) -> tuple[Arg, ...]:
-    return (WORKBOOK, out(f"与原文件同目录的 <原名>.checked.xlsx，含{result}", "output"), IN_PLACE, JSON,
+    """The arguments of a workbook command; `result` names the sheets it writes."""
+    return (WORKBOOK, out(f"与原文件同目录的 <原名>.checked.xlsx，含{result}", "output"), IN_PLACE,
+            arg("--json", action="store_true", help=f"以 JSON 输出{result}的内容，不打印摘要"),
             *((RUBRIC,) if rubric else ()))
 
 
@@ -268,14 +270,21 @@ TABLE: tuple[Command, ...] = (
                   arg("--evidence", help="add：证据或来源（群众来信、媒体报道……）"),
                   arg("--township", help="add：乡镇"), arg("--village", help="add：村"),
                   arg("--household", help="add：农户"), arg("--requirement", help="add：整改要求"),
-                  arg("--deadline", help="add：整改期限 YYYY-MM-DD"),
+                  arg("--deadline", help="add：整改期限 YYYY-MM-DD（不给则为登记日期加「设置」中的整改期限天数）"),
+                  arg("--date", metavar="日期", help="add：登记日期 YYYY-MM-DD（默认今天，不晚于督查月份的月底）"),
                   arg("--strict", action="store_true", help="import：有任何一行被拒绝则全部不导入")),
             gates=frozenset({INPUT_GATE})),
     Command("letters", "督办函", "为每个有未结问题的县生成整改督办函（.docx，可选 PDF）",
-            outputs="每个有未结问题的县一份整改督办函（.docx，加 --pdf 时另有 PDF）。",
+            outputs="每个有未结问题的县一份整改督办函（.docx，加 --pdf 时另有 PDF）；发文机关、机关代字、联系人、"
+                    "抄送和整改期限取自档案文件夹中的「设置.xlsx」（用 ducha settings 生成）。",
             args=(MONTH, ARCHIVE, out("./整改督办函-<月份>（文件夹）"),
-                  arg("--office", default="州人民政府督查室", help="发文单位"),
+                  arg("--date", metavar="日期", help="发文日期 YYYY-MM-DD（默认今天；督查月份已过去较久时必须给出）；"
+                                                  "文号年份和整改期限由它而来"),
                   arg("--pdf", action="store_true", help="同时用 LibreOffice 转成 PDF"))),
+    Command("settings", "督查设置",
+            "生成或检查档案文件夹中的「设置.xlsx」（发文机关、机关代字、联系人、抄送、整改期限、邮箱）",
+            outputs="档案文件夹中没有「设置.xlsx」时写出默认设置；有则逐项检查，有误时指出单元格和改法。",
+            args=(ARCHIVE,)),
     Command("sample", "抽样", "按方案从农户名册随机抽样，生成预填的督查工作簿（含「回访」）",
             outputs="写出预填的督查工作簿（「抽样」表记录种子、名册哈希、时间和抽取人；「回访」列出上月未结问题）。",
             args=(arg("roster", metavar="名册", help="农户名册工作簿"), MONTH,
@@ -304,3 +313,47 @@ BY_NAME: dict[str, Command] = {c.name: c for c in TABLE}
 
 COMMANDS: dict[str, WorkbookCommand] = {c.name: c.run for c in TABLE if c.run is not None}
 """The workbook commands by name; the entries look the function up here at call time."""
+
+
+# The metavar of an option that names none: the first word of its help found here (else 「值」, 「数字」 for numbers).
+METAVARS = (("YYYY-MM-DD", "日期"), ("YYYY-MM", "年-月"), ("密码", "密码"), ("文件夹", "文件夹"), ("文件", "文件"),
+            ("工作簿", "文件"), ("代码", "代码"))
+
+
+def _metavar(argument: Arg) -> str:
+    if argument.options.get("type") in (int, float):
+        return "数字"
+    return next((name for word, name in METAVARS if word in argument.help), "值")
+
+
+def _add_arguments(parser: argparse.ArgumentParser, command: Command) -> None:
+    """The command's arguments, each option with a Chinese metavar."""
+    groups: dict[str, argparse._MutuallyExclusiveGroup] = {}
+    for argument in command.args:
+        options = dict(argument.options)
+        exclusive = options.pop("exclusive", None)
+        takes_value = options.get("action") is None and argument.flags[0].startswith("-")
+        if takes_value and "metavar" not in options:
+            options["metavar"] = _metavar(argument)
+        if exclusive and exclusive not in groups:
+            groups[exclusive] = parser.add_mutually_exclusive_group()
+        target = groups[exclusive] if exclusive else parser
+        target.add_argument(*argument.flags, help=argument.help, **options)
+
+
+def build_parser(handler: Callable[[Command], Callable[[argparse.Namespace], int]],
+                 version: str) -> argparse.ArgumentParser:
+    """The command line, derived from the table: one subcommand per command, in Chinese (`argparse_zh`);
+    `handler(command)` is the function that runs it."""
+    parser = argparse_zh.ArgumentParser(prog="ducha",
+                                        description="精准扶贫专题督查：检查、评分、跟进（与 Excel 功能区按钮相同）")
+    parser.add_argument("--version", action="version", version=f"ducha {version}", help="显示版本号并退出")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="命令", title="命令")
+    for command in TABLE:
+        if command.subcommand is None:
+            continue
+        description = "。".join(t.rstrip("。") for t in (command.help, command.outputs) if t) + "。"
+        p = sub.add_parser(command.subcommand, help=command.help, description=description)
+        _add_arguments(p, command)
+        p.set_defaults(func=handler(command))
+    return parser

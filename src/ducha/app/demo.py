@@ -595,11 +595,13 @@ def run_demo_prefecture(folder: Path, workbook: Path) -> list[tuple[str, str]]:
     with Archive(folder / "督查档案") as archive:
         Intake(archive).run([workbook])
         report = write_report(archive, "2019-11", folder / "督查评分汇总-2019-11.xlsx")
+        # the letters first: their issue date sets the deadlines the ledger and 「回访」 show
+        letters = write_letters(archive, "2019-11", folder / "整改督办函", issued=dt.date(2019, 12, 5))
         table = ledger.export_ledger(archive, folder / "问题台账.xlsx")
-        letters = write_letters(archive, "2019-11", folder / "整改督办函")
         roster = write_demo_roster(folder / "农户名册-清水县.xlsx")
         _, sample = sample_with_revisits(roster, "2019-12", archive, folder / "清水县-2019-12-督查工作簿.xlsx",
-                                         county_code="522631", seed=2019, drawn_by="示例")
+                                         county_code="522631", seed=2019, drawn_by="示例",
+                                         drawn_at="2019-11-28T09:30:00+08:00")
     return [("档案（原件、回执、数据库）", str(folder / "督查档案")), ("督查评分汇总", str(report)),
             ("问题台账", str(table)), ("整改督办函", "、".join(str(p) for p in letters)), ("农户名册", str(roster)),
             ("下月（2019-12）抽样生成的督查工作簿，含「回访」", str(sample))]

@@ -15,7 +15,7 @@ from ducha.model.parameters import (
     setting_value,
 )
 from ducha.model.schema import ANSWER_CONFLICTS, BASIC, conflicting_answers
-from ducha.reading.workbook import ParsedTable, ParsedWorkbook
+from ducha.reading.workbook import ParsedWorkbook
 
 RANDOM_MODE = "随机暗访"
 # The checks of the random sample's composition (方案 三(二)): binding for 随机暗访, advisory for the other modes.

@@ -134,7 +134,24 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX ledger_history_entry ON ledger_history (entry_id);
     """,
-    # 3: mail messages taken in over IMAP (Message-ID plus the hash of the whole message), so each is taken once
+    # 3: the letters issued (发文字号 numbered per year, continuing across runs) and what set an entry's deadline
+    """
+    CREATE TABLE letters (
+        year INTEGER NOT NULL,
+        serial INTEGER NOT NULL,
+        number TEXT NOT NULL,
+        county TEXT,
+        county_code TEXT,
+        month TEXT NOT NULL,
+        issued TEXT NOT NULL,
+        entries TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (year, serial)
+    );
+    CREATE UNIQUE INDEX letters_identity ON letters (county_code, month, issued, entries);
+    ALTER TABLE ledger ADD COLUMN deadline_source TEXT;
+    """,
+    # 4: mail messages taken in over IMAP (Message-ID plus the hash of the whole message), so each is taken once
     """
     CREATE TABLE mail_messages (
         id INTEGER PRIMARY KEY,
@@ -195,8 +212,34 @@ def sha256_of(content: bytes) -> str:
     return hashlib.sha256(content).hexdigest()
 
 
+CST = dt.timezone(dt.timedelta(hours=8), "CST")  # China Standard Time: how every time is shown to people
+
+
 def now_text() -> str:
     return dt.datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+def shown_time(moment: str | dt.datetime | None) -> str:
+    """A stored ISO time as people read it: China Standard Time in Chinese form, 2026年12月2日 14:30 (a time
+    without a zone is taken as CST; text that is not a time is returned unchanged)."""
+    if moment is None or moment == "":
+        return ""
+    if isinstance(moment, str):
+        try:
+            moment = dt.datetime.fromisoformat(moment)
+        except ValueError:
+            return moment
+    local = moment.replace(tzinfo=CST) if moment.tzinfo is None else moment.astimezone(CST)
+    return f"{local.year}年{local.month}月{local.day}日 {local.hour:02d}:{local.minute:02d}"
+
+
+def shown_date(day: dt.date | str | None) -> str:
+    """A date in Chinese form with Arabic numerals: 2019年12月5日."""
+    if day is None or day == "":
+        return ""
+    if isinstance(day, str):
+        day = dt.date.fromisoformat(day[:10])
+    return f"{day.year}年{day.month}月{day.day}日"
 
 
 class Archive:

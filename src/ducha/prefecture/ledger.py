@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import re
 import sqlite3
 from collections.abc import Callable, Iterable
@@ -33,7 +34,8 @@ from openpyxl.utils import get_column_letter
 from ducha.adapters.writer import write_generated_workbook
 from ducha.model.privacy import mask_id
 from ducha.model.schema import REVISIT, REVISIT_DONE, REVISIT_NOT_DONE, SHEETS_BY_KEY
-from ducha.prefecture.archive import CURRENT, Archive, now_text
+from ducha.prefecture.archive import CST, CURRENT, Archive, now_text, shown_time
+from ducha.prefecture.settings import SettingsError, load_settings
 from ducha.reading.normalize import fold_header, is_empty
 from ducha.reading.raw import read_raw_workbook
 from ducha.sheets.outputplan import GeneratedSheet, ListValidation, Style, auto_row_heights
@@ -56,6 +58,7 @@ LEDGER_SEVERITIES = ("错误", "警告")  # 提示 flags (could not be judged) a
 DEADLINE_DAYS = 30
 LEDGER_SHEET, HISTORY_SHEET = "问题台账", "状态变更记录"
 MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+log = logging.getLogger(__name__)
 SOURCE_SHEETS = {**{key: sheet.name for key, sheet in SHEETS_BY_KEY.items()}, "score": "评分"}
 
 # 问题台账 columns: (key, header, width). `exported` (hidden) holds the status as exported, so that only the rows a
@@ -135,8 +138,34 @@ def flag_evidence(flag: dict[str, Any]) -> str:
     return f"{reasons}（督查工作簿「{where}」）" if where else reasons
 
 
-def _date(at: str) -> dt.date:
-    return dt.datetime.fromisoformat(at).date()
+MANUAL_DEADLINE = "manual"  # ledger.deadline_source of a deadline given by hand (a letter never moves it)
+
+
+def work_date(at: str, month: str | None) -> dt.date:
+    """The date a problem was found, from the work and not the clock: the day it was recorded (in CST), but no later
+    than the last day of its inspection month (a 2019-11 workbook taken in years later was still 2019-11's work)."""
+    moment = dt.datetime.fromisoformat(at)
+    day = (moment.astimezone(CST) if moment.tzinfo else moment).date()
+    if not MONTH.match(month or ""):
+        return day
+    year, number = int(month[:4]), int(month[5:7])
+    month_end = dt.date(year + number // 12, number % 12 + 1, 1) - dt.timedelta(days=1)
+    return min(day, month_end)
+
+
+def period_days(archive: Archive) -> int:
+    """整改期限（天） from the archive's 设置.xlsx (the default when it is missing or invalid: the letters command
+    reports an invalid file; taking in workbooks must not stop over it)."""
+    try:
+        return load_settings(archive.folder).period_days
+    except SettingsError as exc:
+        log.warning("settings not used for the ledger deadline: %s", exc)
+        return DEADLINE_DAYS
+
+
+def deadline_from(issued: dt.date, days: int) -> str:
+    """整改期限 = issue date + period."""
+    return (issued + dt.timedelta(days=days)).isoformat()
 
 
 def _history(db: sqlite3.Connection, entry: str, at: str, old: str | None, new: str, note: str, actor: str) -> None:
@@ -144,22 +173,26 @@ def _history(db: sqlite3.Connection, entry: str, at: str, old: str | None, new: 
                " VALUES (?, ?, ?, ?, ?, ?)", (entry, at, old, new, note, actor))
 
 
-def sync_from_flags(archive: Archive, submission_id: int, *, deadline_days: int = DEADLINE_DAYS,
+def sync_from_flags(archive: Archive, submission_id: int, *, deadline_days: int | None = None,
                     requirement_for: Callable[[dict[str, Any]], str] = default_requirement,
-                    actor: str = "ducha", at: str | None = None) -> list[str]:
+                    actor: str = "ducha", at: str | None = None, issued: dt.date | None = None) -> list[str]:
     """Make ledger entries from a current submission's 错误/警告 flags; returns their ids in flag order.
 
     An entry that already exists keeps its status, requirement and deadline; it now points at this submission and
     carries its evidence. Entries of an earlier version of the same county and month that this version no longer
     flags are removed while still untouched (待整改, never changed): the clerk corrected the workbook. Entries someone
     has already worked on are kept. A submission that is not current (superseded, or in conflict) adds nothing.
+
+    The deadline counts from `issued` (else the work date, `work_date`) plus `deadline_days` (else the settings'
+    整改期限); a letter later sets it from its own issue date.
     """
     at = at or now_text()
-    deadline = (_date(at) + dt.timedelta(days=deadline_days)).isoformat()
+    days = deadline_days if deadline_days is not None else period_days(archive)
     with archive.transaction() as db:
         sub = db.execute("SELECT * FROM submissions WHERE id = ?", (submission_id,)).fetchone()
         if sub is None:
             raise LedgerError(f"档案中没有编号为 {submission_id} 的提交")
+        deadline = deadline_from(issued or work_date(at, sub["month"]), days)
         if sub["status"] != CURRENT:
             return []
         flags = db.execute("SELECT * FROM flags WHERE submission_id = ? ORDER BY rowid", (submission_id,)).fetchall()
@@ -203,27 +236,35 @@ def _drop_withdrawn(db: sqlite3.Connection, county_code: str | None, month: str,
 def add_manual(archive: Archive, *, county: str, county_code: str, month: str, problem: str, evidence: str,
                township: str | None = None, village: str | None = None, household: str | None = None,
                masked_id: str | None = None, requirement: str = "", deadline: str | dt.date | None = None,
-               actor: str = "", at: str | None = None) -> str:
+               actor: str = "", at: str | None = None, issued: dt.date | None = None) -> str:
     """Record a 暗访 report (from the public or the media, with or without a household); returns its id.
 
-    The same report (county, month, place, household, problem) added again returns the existing id unchanged."""
+    The same report (county, month, place, household, problem) added again returns the existing id unchanged.
+    Without a `deadline`, it is `issued` (the day it was registered; else the work date) plus the settings' period;
+    a given deadline is kept even by later letters."""
     if is_empty(problem):
         raise LedgerError("暗访问题必须写明「问题」")
     at = at or now_text()
     entry = entry_id(county_code, month, MANUAL, township, village, masked_id or household, problem.strip())
+    source = MANUAL_DEADLINE if deadline else None
+    if isinstance(deadline, str) and deadline:
+        try:
+            deadline = dt.date.fromisoformat(deadline.strip())
+        except ValueError:
+            raise LedgerError(f"整改期限「{deadline}」无效，应为 YYYY-MM-DD，如 2019-12-31") from None
     if isinstance(deadline, dt.date):
         deadline = deadline.isoformat()
-    deadline = deadline or (_date(at) + dt.timedelta(days=DEADLINE_DAYS)).isoformat()
+    deadline = deadline or deadline_from(issued or work_date(at, month), period_days(archive))
     requirement = requirement or f"针对「{problem.strip()}」问题逐项核实，限期整改到位，并报送整改情况"
     with archive.transaction() as db:
         if db.execute("SELECT 1 FROM ledger WHERE id = ?", (entry,)).fetchone():
             return entry
         db.execute(
             "INSERT INTO ledger (id, county, county_code, month, origin, township, village, household, masked_id,"
-            " problem, evidence, requirement, deadline, status, submission_id, created_at, updated_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)",
+            " problem, evidence, requirement, deadline, status, submission_id, created_at, updated_at,"
+            " deadline_source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?)",
             (entry, county, county_code, month, MANUAL, township, village, household, masked_id, problem.strip(),
-             evidence, requirement, deadline, PENDING, at, at))
+             evidence, requirement, deadline, PENDING, at, at, source))
         _history(db, entry, at, None, PENDING, "暗访督查登记", actor)
     return entry
 
@@ -343,6 +384,10 @@ def _cell(entry: dict[str, Any], key: str) -> Any:
         return entry["status"]
     if key == "masked_id":
         return mask_id(entry[key]) if entry[key] else None
+    if key == "deadline":
+        return dt.date.fromisoformat(entry[key]) if entry.get(key) else None
+    if key == "updated_at":
+        return shown_time(entry[key])
     return entry.get(key)
 
 
@@ -377,7 +422,8 @@ def ledger_sheets(archive: Archive, *, county_code: str | None = None, month: st
     log = GeneratedSheet(
         name=HISTORY_SHEET,
         rows=[["问题台账状态变更记录"], ["每次状态变更一行，由 ducha 记录，只读。"],
-              [h for _, h, _ in HISTORY_COLUMNS], *[[h[k] for k, _, _ in HISTORY_COLUMNS] for h in changes]],
+              [h for _, h, _ in HISTORY_COLUMNS],
+              *[[shown_time(h[k]) if k == "at" else h[k] for k, _, _ in HISTORY_COLUMNS] for h in changes]],
         column_widths=[w for _, _, w in HISTORY_COLUMNS], freeze=f"A{HEADER_ROW + 1}",
         styles=[("A1", Style.TITLE), (f"A{HEADER_ROW}:F{HEADER_ROW}", Style.HEADER)],
         auto_filter=f"A{HEADER_ROW}:F{HEADER_ROW + max(len(changes), 1)}", tab_color="7F7F7F")

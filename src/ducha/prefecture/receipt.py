@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
 
 from ducha.adapters.writer import write_generated_workbook
 from ducha.model.findings import Finding
@@ -18,6 +18,13 @@ from ducha.sheets.toolkit import SheetBuilder
 RECEIPT_SHEET = "回执"
 RECEIPT_TITLE = "精准扶贫专题督查工作簿回执"
 _UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
+_PLACE = re.compile(r"(文件|压缩包|邮件) (.+?)(?= 中的|$)")
+
+
+def public_source(source: str) -> str:
+    """Where a workbook came from, without the prefecture's local folders: 「文件 D:\\收件\\甲县.xlsx」 becomes
+    「文件 甲县.xlsx」 (the receipt goes back to the county)."""
+    return _PLACE.sub(lambda m: f"{m.group(1)} {PureWindowsPath(m.group(2)).name or m.group(2)}", source)
 
 
 def receipt_sheet(outcome: Outcome, findings: list[Finding] | None) -> GeneratedSheet:
@@ -25,7 +32,7 @@ def receipt_sheet(outcome: Outcome, findings: list[Finding] | None) -> Generated
     s = SheetBuilder(RECEIPT_SHEET, [12, 10, 12, 9, 18, 22, 70])
     s.add([RECEIPT_TITLE], Style.TITLE)
     s.add([])
-    facts = [("文件", outcome.name), ("来源", outcome.source), ("处理结果", outcome.status_text),
+    facts = [("文件", outcome.name), ("来源", public_source(outcome.source)), ("处理结果", outcome.status_text),
              ("说明", outcome.reason or "—"), ("被督查县", outcome.county), ("督查月份", outcome.month),
              ("督查组", outcome.group), ("版本", outcome.version), ("总分", outcome.total),
              ("错误数", outcome.errors if findings is not None else None)]

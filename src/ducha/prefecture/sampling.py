@@ -31,7 +31,7 @@ from ducha.adapters.xlsx_writer import put_value
 from ducha.model import schema
 from ducha.model.privacy import Audience, mask_id, mask_phone, redact
 from ducha.model.schema import HOUSEHOLD_EXITED, HOUSEHOLD_ORDINARY, HOUSEHOLD_TYPES, INTERVIEW_KINDS, NO, YES, Sheet
-from ducha.prefecture.archive import Archive, now_text
+from ducha.prefecture.archive import Archive, now_text, shown_time
 from ducha.prefecture.roster import CADRE, HELPER, HOUSEHOLD_HELPER_POSITION, Household, Person, Roster, read_roster
 from ducha.sheets.template import (
     FORM_VALUE_COLUMN,
@@ -252,7 +252,7 @@ def draw_record_rows(d: Draw, drawn_by: str, drawn_at: str) -> list[tuple[str, s
         ("抽样记录", "由 ducha 随机抽取生成，请勿修改"),
         ("随机种子", str(d.seed)),
         ("名册哈希(SHA-256)", d.roster_sha256),
-        ("抽取时间", drawn_at),
+        ("抽取时间", shown_time(drawn_at)),  # China Standard Time; the archive keeps the ISO time
         ("抽取人", drawn_by),
         ("县的产生", "随机抽取" if d.county_drawn else "指定"),
         ("抽样规则", f"{p['townships']} 个有脱贫任务的乡镇，每乡镇 {p['villages_per_township']} 个村，"
@@ -337,8 +337,9 @@ def _user() -> str:
         return ""
 
 
-def sample_command(roster_path: Path, month: str, out: Path | None = None, county_code: str | None = None,
-                   seed: int | None = None, archive: Archive | None = None, drawn_by: str | None = None, *,
+def sample_command(roster_path: Path, month: str, out: Path | Callable[[Path], Path] | None = None,
+                   county_code: str | None = None, seed: int | None = None, archive: Archive | None = None,
+                   drawn_by: str | None = None, *,
                    revisit_entries: Iterable[Mapping[str, Any]] | Callable[[str], Iterable[Mapping[str, Any]]] = (),
                    villages_per_township: int = 1, drawn_at: str | None = None,
                    full_ids: bool = False) -> tuple[Draw, Path]:
@@ -347,6 +348,7 @@ def sample_command(roster_path: Path, month: str, out: Path | None = None, count
 
     `revisit_entries` may be a function of the drawn county's code (its open ledger entries, for 「回访」).
     `full_ids`: write whole ID and phone numbers (field work needs them); masked otherwise.
+    `out` may be a function of the default path (the county is known only after the draw).
     Raises io.reading.UnreadableWorkbook (unreadable roster) or SamplingError (no draw possible)."""
     roster = read_roster(Path(roster_path))
     if seed is None:
@@ -355,14 +357,17 @@ def sample_command(roster_path: Path, month: str, out: Path | None = None, count
     drawn_by = drawn_by if drawn_by is not None else _user()
     drawn_at = drawn_at or now_text()
     entries = revisit_entries(d.county_code) if callable(revisit_entries) else revisit_entries
-    path = write_sample_workbook(d, Path(out) if out else default_output(Path(roster_path), d), drawn_by=drawn_by,
+    default = default_output(Path(roster_path), d)
+    target = out(default) if callable(out) else Path(out) if out else default
+    path = write_sample_workbook(d, target, drawn_by=drawn_by,
                                  drawn_at=drawn_at, revisit_entries=entries, full_ids=full_ids)
     if archive is not None:
         record_draw(archive, d, drawn_by, drawn_at, roster.file_sha256)
     return d, path
 
 
-def sample_with_revisits(roster_path: Path, month: str, archive: Archive, out: Path | None = None,
+def sample_with_revisits(roster_path: Path, month: str, archive: Archive,
+                         out: Path | Callable[[Path], Path] | None = None,
                          **options: Any) -> tuple[Draw, Path]:
     """`sample_command` with the county's open ledger entries of earlier months as its 「回访」 sheet."""
     from ducha.prefecture import ledger
