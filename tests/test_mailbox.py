@@ -14,7 +14,6 @@ import subprocess
 import sys
 import threading
 import time
-import types
 import uuid
 from email import policy
 from email.message import EmailMessage
@@ -36,6 +35,7 @@ from ducha.prefecture.mailbox import (
     mailbox_password,
     take_mailbox,
 )
+from ducha.prefecture.settings import Settings, settings_path, write_settings_workbook
 from test_intake import county_workbook
 
 XLSX = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
@@ -277,13 +277,10 @@ def test_settings_and_password_come_from_options_environment_or_keyring_never_th
         mailbox_password(cfg)
 
 
-def test_the_office_settings_fill_what_the_options_leave_out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # the 设置 of issue 11 (ducha.prefecture.settings, on another branch): its fields as that module names them
-    saved = types.SimpleNamespace(imap_host="imap.example.gov.cn", imap_port=10993, mail_user="ducha@example.gov.cn",
-                                  mail_folder="督查报送")
-    module = types.ModuleType("ducha.prefecture.settings")
-    module.load_settings = lambda folder: saved if folder == tmp_path else None
-    monkeypatch.setitem(sys.modules, "ducha.prefecture.settings", module)
+def test_the_office_settings_fill_what_the_options_leave_out(tmp_path: Path) -> None:
+    saved = Settings(imap_host="imap.example.gov.cn", imap_port=10993, mail_user="ducha@example.gov.cn",
+                     mail_folder="督查报送")
+    write_settings_workbook(settings_path(tmp_path), saved)  # the office's 设置 in the archive folder
 
     cfg = mailbox_config(tmp_path, folder="收件箱")
     assert (cfg.server, cfg.port, cfg.account, cfg.folder) == ("imap.example.gov.cn", 10993, "ducha@example.gov.cn",
