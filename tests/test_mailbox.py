@@ -5,8 +5,6 @@ mid-fetch, an intake killed mid-fetch, and the failures a clerk can meet, in Chi
 from __future__ import annotations
 
 import contextlib
-import email
-import itertools
 import os
 import signal
 import socket
@@ -306,7 +304,6 @@ class Proxy:
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
         self.sockets: list[socket.socket] = []
-        self.count = itertools.count()
 
     def __enter__(self) -> Proxy:
         threading.Thread(target=self._accept, daemon=True).start()
@@ -358,6 +355,3 @@ class Proxy:
         self.stalled.set()
         self.closing.wait(timeout=120)
 
-
-def parse(raw: bytes) -> EmailMessage:
-    return email.message_from_bytes(raw, policy=policy.default)
