@@ -15,11 +15,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from read_check import best_of, print_ratio, raw_read
 
+from ducha.adapters.writer import save_workbook
 from ducha.app.demo import build_demo_workbook
 from ducha.model import schema
 from ducha.prefecture.archive import Archive
 from ducha.prefecture.intake import Intake
-from ducha.sheets.template import FORM_VALUE_COLUMN, form_row, save_workbook
+from ducha.sheets.template import FORM_VALUE_COLUMN, form_row
 
 GOAL = 3.0
 

@@ -94,7 +94,7 @@ def main() -> int:
                      r["goal"]))
 
     add(f"read+check {households:,} households vs calamine", read_check.measure(households, repeat))
-    add(f"intake {workbooks} workbooks vs raw read", intake_bench.measure(workbooks, 1))
+    add(f"intake {workbooks} workbooks vs raw read", intake_bench.measure(workbooks, repeat))
     add(f"sampling {households:,}-household roster vs raw read", sampling_bench.measure(households, repeat))
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)

@@ -29,7 +29,8 @@ WIDTH = 80
 SUBCOMMANDS = [c.subcommand for c in TABLE if c.subcommand]
 # Names of things that stay as they are in Chinese text: the program, file formats, products, environment variables.
 NAMES = {"ducha", "JSON", "json", "xlsx", "xlsm", "xlam", "docx", "eml", "msg", "zip", "PDF", "pdf", "Excel",
-         "LibreOffice", "Windows", "YYYY", "MM", "DD", "GB", "DUCHA_ARCHIVE", "DUCHA_PASSWORD", "N"}
+         "LibreOffice", "Windows", "YYYY", "MM", "DD", "GB", "DUCHA_ARCHIVE", "DUCHA_PASSWORD", "N",
+         "IMAP", "IMAPS", "INBOX", "CA", "DUCHA_IMAP_PASSWORD"}
 # The result file's default name is a name too, whatever naming scheme it follows.
 NAMES |= set(re.findall(r"[A-Za-z_]+", default_output(Path("x.xlsx")).name))
 ENGLISH_WORD = re.compile(r"[A-Za-z][A-Za-z_]*")

@@ -330,7 +330,7 @@ def cmd_intake(args: argparse.Namespace) -> int:
 
     # Windows' cmd does not expand wildcards: `ducha intake 收件\*.eml` is expanded here.
     paths = [m for p in args.paths for m in (sorted(glob.glob(p)) if glob.has_magic(p) else [p])]
-    missing = [p for p in paths if not Path(p).exists()] or ([] if paths else args.paths)
+    missing = [p for p in paths if not Path(p).exists()] or ([] if paths or args.imap else args.paths)
     if missing:
         raise UserError("找不到：" + "、".join(missing) + "。请检查路径。")
     with _archive(args) as archive:
@@ -342,7 +342,11 @@ def cmd_intake(args: argparse.Namespace) -> int:
             def step(outcome: Outcome) -> None:
                 bar.update(task, advance=1, description=f"已处理 {bar.tasks[0].completed + 1:g} 份：{outcome.name}")
 
-            outcomes = intake.run([Path(p) for p in paths], progress=step)
+            outcomes = intake.run([Path(p) for p in paths], progress=step) if paths else []
+            interrupted = False
+            if args.imap:
+                mail_outcomes, interrupted = _intake_mailbox(args, intake, step)
+                outcomes += mail_outcomes
         _console().print(f"接收结果（档案：{archive.folder}）：", markup=False)
         for o in outcomes:
             facts = [" ".join(filter(None, (o.county, o.month))), f"第 {o.version} 版" if o.version else "",
@@ -355,7 +359,29 @@ def cmd_intake(args: argparse.Namespace) -> int:
         _console().print(totals or "没有找到工作簿。")
         if not args.no_receipts:
             _console().print(f"回执在：{archive.folder / RECEIPTS}")
+    if interrupted:
+        return EXIT_UNREADABLE
     return EXIT_FINDINGS if any(o.kind == "rejected" for o in outcomes) else EXIT_OK
+
+
+def _intake_mailbox(args: argparse.Namespace, intake, step: Callable) -> tuple[list, bool]:
+    """`ducha intake --imap`: the new messages of the mailbox, and whether the connection was lost part way (reported
+    after what was taken)."""
+    from ducha.prefecture.mailbox import MailboxError, mailbox_config, mailbox_password, take_mailbox
+
+    try:
+        config = mailbox_config(intake.archive.folder, server=args.imap_server, port=args.imap_port,
+                                account=args.imap_account, folder=args.imap_folder, ca_file=args.imap_ca,
+                                move_to=args.imap_move_to)
+        run = take_mailbox(intake, config, mailbox_password(config), replies=not args.no_replies, progress=step)
+    except MailboxError as exc:
+        raise UserError(str(exc)) from None
+    _paragraph(f"邮箱 {config.account}/{config.folder}：新邮件 {run.messages} 封"
+               + (f"，已接收过的副本 {run.already} 封" if run.already else "")
+               + (f"，回复草稿 {len(run.replies)} 份" if run.replies else "") + "。")
+    if run.interrupted:
+        _console(stderr=True).print(run.interrupted, markup=False)
+    return run.outcomes, run.interrupted is not None
 
 
 @handles("resolve")
@@ -590,6 +616,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     setup_logging()
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command == "intake" and not args.paths and not args.imap:  # paths may be left out only with --imap
+        commands = next(a for a in parser._actions if isinstance(a.choices, dict) and "intake" in a.choices)
+        commands.choices["intake"].error("缺少必需的参数：文件（或用 --imap 从收件邮箱接收）")
     func: Callable[[argparse.Namespace], int] = args.func
     try:
         return func(args)

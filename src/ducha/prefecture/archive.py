@@ -152,6 +152,22 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE UNIQUE INDEX letters_identity ON letters (county_code, month, issued, entries);
     ALTER TABLE ledger ADD COLUMN deadline_source TEXT;
     """,
+    # 4: mail messages taken in over IMAP (Message-ID plus the hash of the whole message), so each is taken once
+    """
+    CREATE TABLE mail_messages (
+        id INTEGER PRIMARY KEY,
+        message_id TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        mailbox TEXT NOT NULL,
+        uidvalidity INTEGER,
+        uid INTEGER,
+        sender TEXT,
+        subject TEXT,
+        processed_at TEXT NOT NULL
+    );
+    CREATE UNIQUE INDEX mail_messages_identity ON mail_messages (message_id, sha256);
+    CREATE INDEX mail_messages_uid ON mail_messages (mailbox, uidvalidity, uid);
+    """,
 )
 
 
@@ -388,6 +404,26 @@ class Archive:
     def rulings(self) -> list[sqlite3.Row]:
         """The rulings made so far: who (`source`), when (`at`), which submission stands (`submission_id`)."""
         return self.query("SELECT * FROM events WHERE kind = ? ORDER BY id", (RESOLVED,))
+
+    # --- mail ---------------------------------------------------------------------------------------------------
+
+    def mail_uids(self, mailbox: str, uidvalidity: int) -> set[int]:
+        """The UIDs of `mailbox` (at this UIDVALIDITY) already taken in."""
+        rows = self.query("SELECT uid FROM mail_messages WHERE mailbox = ? AND uidvalidity = ?", (mailbox, uidvalidity))
+        return {r["uid"] for r in rows}
+
+    def mail_seen(self, message_id: str, sha256: str) -> bool:
+        return bool(self.query("SELECT 1 FROM mail_messages WHERE message_id = ? AND sha256 = ?",
+                               (message_id, sha256)))
+
+    def add_mail(self, message_id: str, sha256: str, mailbox: str, uidvalidity: int | None, uid: int | None,
+                 sender: str | None, subject: str | None) -> None:
+        """Record a message as taken in (after its workbooks are recorded; taking one in again is harmless)."""
+        with self.transaction() as db:
+            db.execute("INSERT INTO mail_messages (message_id, sha256, mailbox, uidvalidity, uid, sender, subject, "
+                       "processed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (message_id, sha256) DO UPDATE "
+                       "SET mailbox = excluded.mailbox, uidvalidity = excluded.uidvalidity, uid = excluded.uid",
+                       (message_id, sha256, mailbox, uidvalidity, uid, sender, subject, now_text()))
 
     # --- reading ------------------------------------------------------------------------------------------------
 

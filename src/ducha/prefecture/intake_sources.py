@@ -146,6 +146,20 @@ def collect(paths: Iterable[Path], *, password: str | None = None, limits: Limit
             yield from _guarded(_from_file(path, ctx), path.name, f"文件 {path}")
 
 
+def from_email(name: str, raw: bytes, source: str, *, password: str | None = None,
+               limits: Limits = DEFAULT_LIMITS) -> Iterator[Item]:
+    """The workbooks attached to one email message given as bytes (one fetched over IMAP), parsed exactly as an
+    .eml file; `name` names the message when it has no workbook."""
+    ctx = _Context(password or None, limits)
+    yield from _guarded(_eml(safe_name(name, "邮件"), raw, source, ctx, 0), name, source)
+
+
+def email_headers(raw: bytes) -> dict[str, str | None]:
+    """Message-ID, From and Subject of an email's bytes, decoded as for an .eml (GBK, Big5, raw 8-bit, RFC 2047)."""
+    headers = BytesParser(policy=policy.default).parsebytes(raw, headersonly=True)
+    return {name: _header_text(headers, name) for name in ("Message-ID", "From", "Subject")}
+
+
 # --- names --------------------------------------------------------------------------------------------------------
 
 _DEVICE_NAME = re.compile(r"^(con|prn|aux|nul|conin\$|conout\$|com[0-9¹²³]|lpt[0-9¹²³])\s*(\.|$)", re.IGNORECASE)

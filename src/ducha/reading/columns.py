@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -34,9 +35,9 @@ class Column:
     def values(self) -> np.ndarray:
         return self.typed[self.codes] if len(self.codes) else np.empty(0, dtype=object)
 
-    @property
+    @cached_property
     def present(self) -> np.ndarray:
-        """True where the cell holds a valid value."""
+        """True where the cell holds a valid value (computed once: every conditional field asks again)."""
         filled = ~pd.isna(self.typed)
         return filled[self.codes] if len(self.codes) else np.zeros(0, dtype=bool)
 
@@ -55,8 +56,14 @@ class Column:
 
 def convert_column(raws: np.ndarray, f: Field, today: dt.date | None = None) -> Column:
     """Convert an object array of raw cell values for field `f`."""
-    codes, uniques = pd.factorize(raws, use_na_sentinel=False)
-    if _mixes_booleans_and_numbers(raws, uniques):
+    if f.type in _BULK_TYPES and _looks_unique(raws):
+        # names, ID and phone numbers: nearly every value distinct, so factorising would only cost a hash pass
+        codes, uniques = np.arange(len(raws)), raws
+    elif len(raws) <= SMALL_COLUMN:
+        codes, uniques = _factorize_small(raws)
+    else:
+        codes, uniques = _factorize(raws)
+    if uniques is not raws and _mixes_booleans_and_numbers(raws, uniques):
         # True == 1 and False == 0, so factorising merged them: convert such a column cell by cell.
         return _cell_by_cell(raws, f, today)
     if f.type is FieldType.ID_NUMBER and len(uniques) >= BULK_MINIMUM:
@@ -66,6 +73,43 @@ def convert_column(raws: np.ndarray, f: Field, today: dt.date | None = None) -> 
     else:
         typed, problems = _convert_each(uniques, f, today, range(len(uniques)))
     return Column(codes=codes, typed=typed, problems=problems)
+
+
+_BULK_TYPES = frozenset({FieldType.ID_NUMBER, FieldType.TEXT, FieldType.PHONE})
+PROBE = 2000  # values looked at to tell a column of distinct values
+
+
+SMALL_COLUMN = 512  # up to this many cells a dict factorises faster than pandas' call overhead
+
+
+def _factorize_small(raws: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """pd.factorize(raws, use_na_sentinel=False) for a short column (the same equality: Python's)."""
+    index: dict[Any, int] = {}
+    values = raws.tolist()
+    codes = np.fromiter((index.setdefault(v, len(index)) for v in values), dtype=np.intp, count=len(values))
+    uniques = np.empty(len(index), dtype=object)
+    for value, n in index.items():
+        uniques[n] = value
+    return codes, uniques
+
+
+def _factorize(raws: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """pd.factorize with empty cells (None, NaN) as one more distinct value, None; pandas' own way of keeping them
+    (use_na_sentinel=False) copies and scans the column once more."""
+    codes, uniques = pd.factorize(raws)
+    missing = codes < 0
+    if missing.any():
+        codes[missing] = len(uniques)
+        uniques = np.append(uniques.astype(object), None)
+    return codes, np.asarray(uniques, dtype=object)
+
+
+def _looks_unique(raws: np.ndarray) -> bool:
+    """A long column whose first values are all distinct text."""
+    if len(raws) < 4 * PROBE:
+        return False
+    head = raws[:PROBE].tolist()
+    return set(map(type, head)) == {str} and len(set(head)) == PROBE
 
 
 def _mixes_booleans_and_numbers(raws: np.ndarray, uniques: np.ndarray) -> bool:
@@ -108,19 +152,27 @@ def _is_plain_mobile(value: Any) -> bool:
 
 
 _SEPARATOR = "\x1f"
-_UNCLEAN_TEXT = re.compile(r"(?:^|\x1f)(?:\s|#|\x1f|$)|\s(?:\x1f|$)")
 _MOBILES = re.compile(r"1[0-9]{10}(?:\x1f1[0-9]{10})*")
 
 
 def _all_plain(uniques: np.ndarray, f: Field) -> bool:
-    """One pass in C over all distinct values: True when every one is already clean (the common case)."""
-    if set(map(type, uniques)) != {str}:
+    """A few passes in C over all distinct values: True when every one is already clean (the common case):
+    text that is not empty, printable, within the limit, not starting with # and not padded with white space."""
+    values = uniques.tolist()
+    try:
+        joined = _SEPARATOR.join(values)  # raises for anything but text
+    except TypeError:
         return False
-    joined = _SEPARATOR.join(uniques)
     if f.type is FieldType.PHONE:
         return joined.isascii() and _MOBILES.fullmatch(joined) is not None
-    return (joined.replace(_SEPARATOR, "").isprintable() and max(map(len, uniques)) <= TEXT_LIMIT
-            and _UNCLEAN_TEXT.search(joined) is None)
+    bare = "".join(values)
+    if not joined or not bare.isprintable() or max(map(len, values)) > TEXT_LIMIT:
+        return False
+    ends = (joined[0], joined[-1])
+    # printable text holds no white space but the plain space, so padding is a space beside a separator
+    return (_SEPARATOR * 2 not in joined and _SEPARATOR not in ends and " " not in ends and ends[0] != "#"
+            and f"{_SEPARATOR}#" not in joined
+            and (" " not in bare or (f"{_SEPARATOR} " not in joined and f" {_SEPARATOR}" not in joined)))
 
 
 def _convert_plain(uniques: np.ndarray, f: Field, today: dt.date | None) -> tuple[np.ndarray, dict[int, Problem]]:
@@ -140,29 +192,46 @@ def _convert_plain(uniques: np.ndarray, f: Field, today: dt.date | None) -> tupl
 
 def _convert_ids(uniques: np.ndarray, f: Field, today: dt.date | None) -> tuple[np.ndarray, dict[int, Problem]]:
     """ID numbers: the common case (18 ASCII letters and digits) is validated in bulk, the rest one by one."""
-    plain = [n for n, u in enumerate(uniques) if type(u) is str and len(u) == 18 and u.isascii() and u.isalnum()]
-    typed = np.empty(len(uniques), dtype=object)
-    numbers = [uniques[n].upper() for n in plain]
-    rest = sorted(set(range(len(uniques))) - set(plain))
-    if numbers:
-        for n, number, ok in zip(plain, numbers, valid_ids(numbers, today).tolist(), strict=True):
-            if ok:
-                typed[n] = number
-            else:
-                rest.append(n)
-    return _convert_each(uniques, f, today, rest, typed)
+    values = uniques.tolist()
+    joined = "".join(values) if set(map(type, values)) == {str} else ""
+    if joined and len(joined) == 18 * len(values) and set(map(len, values)) == {18} and joined.isascii() \
+            and joined.isalnum():
+        plain = np.arange(len(values))  # every value is 18 letters and digits (the common case): no loop
+        upper = joined.upper()
+        numbers = [upper[i: i + 18] for i in range(0, len(upper), 18)]
+    else:
+        plain = np.array([n for n, u in enumerate(values) if type(u) is str and len(u) == 18 and u.isascii()
+                          and u.isalnum()], dtype=np.int64)
+        numbers = [values[n].upper() for n in plain.tolist()]
+    typed = np.empty(len(values), dtype=object)
+    ok = valid_ids(numbers, today) if numbers else np.zeros(0, dtype=bool)
+    good = plain[ok]
+    if len(good):
+        picked = np.empty(len(numbers), dtype=object)
+        picked[:] = numbers
+        typed[good] = picked[ok]
+    rest = np.ones(len(values), dtype=bool)
+    rest[good] = False
+    return _convert_each(uniques, f, today, np.flatnonzero(rest).tolist(), typed)
+
+
+_DAYS_IN_MONTH = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
 
 
 def valid_ids(numbers: list[str], today: dt.date | None) -> np.ndarray:
     """Bulk GB 11643 check of upper-case 18-character ASCII strings: True where fully valid."""
     chars = np.frombuffer("".join(numbers).encode("ascii"), dtype=np.uint8).reshape(-1, 18)
     digits = chars[:, :17].astype(np.int64) - 48
-    ok = np.all((digits >= 0) & (digits <= 9), axis=1)
-    expected = np.frombuffer(CHECK_CHARACTERS.encode("ascii"), dtype=np.uint8)[(np.clip(digits, 0, 9) @ WEIGHTS_ARRAY)
-                                                                               % 11]
+    ok = np.all((digits >= 0) & (digits <= 9), axis=1)  # rows with letters fail here; their sums below are moot
+    expected = np.frombuffer(CHECK_CHARACTERS.encode("ascii"), dtype=np.uint8)[(digits @ WEIGHTS_ARRAY) % 11]
     ok &= chars[:, 17] == expected
-    births = pd.to_datetime(pd.Series([n[6:14] for n in numbers]), format="%Y%m%d", errors="coerce")
-    ok &= births.notna().to_numpy() & (births.dt.year >= 1890).fillna(False).to_numpy(dtype=bool)
+    # the birth date (digits 7 to 14) must be a real date from 1890 on (and not after `today`)
+    year = digits[:, 6:10] @ np.array([1000, 100, 10, 1])
+    month = digits[:, 10] * 10 + digits[:, 11]
+    day = digits[:, 12] * 10 + digits[:, 13]
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    last_day = _DAYS_IN_MONTH[np.clip(month - 1, 0, 11)] + (leap & (month == 2))
+    ok &= (year >= 1890) & (year < 2262) & (month >= 1) & (month <= 12) & (day >= 1) & (day <= last_day)
     if today is not None:
-        ok &= (births <= pd.Timestamp(today)).to_numpy(dtype=bool)
+        ok &= year * 10000 + month * 100 + day <= today.year * 10000 + today.month * 100 + today.day
     return ok

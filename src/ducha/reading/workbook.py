@@ -9,7 +9,7 @@ import calendar
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from functools import cache, cached_property
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -72,9 +72,16 @@ def _label_index(sheet: Sheet) -> dict[str, str]:
     return index
 
 
-@cache
+_LABELS: dict[int, tuple[Sheet, dict[str, str]]] = {}
+
+
 def _labels(sheet: Sheet) -> dict[str, str]:
-    return _label_index(sheet)
+    """The sheet's label index, cached by identity: hashing a Sheet (every field, every call) cost more than the
+    lookup itself."""
+    hit = _LABELS.get(id(sheet))
+    if hit is None or hit[0] is not sheet:
+        hit = _LABELS[id(sheet)] = (sheet, _label_index(sheet))
+    return hit[1]
 
 
 def match_label(sheet: Sheet, text: Any) -> str | None:
@@ -274,6 +281,18 @@ def _map_columns(sheet: Sheet, sheet_name: str, header: list[Any], table: Parsed
 def _data_rows(grid: list[list[Any]], header_row: int, columns: dict[str, int]) -> list[int]:
     """Indexes of the rows below the header with anything in a known column."""
     wanted = sorted(columns.values())
+    if not wanted:
+        return []
+    top = grid[header_row + 1] if len(grid) > header_row + 1 else []
+    first = next((c for c in wanted if c < len(top) and top[c] not in ("", None)), wanted[0])
+    body = grid[header_row + 1:]
+    if body and min(map(len, body)) > first:
+        # the common sheet: every row has plain text or a number in that column (checked in C, no row loop)
+        column = [row[first] for row in body]
+        if "" not in column and None not in column:
+            texts = [v for v in column if type(v) is str]
+            if len("".join(map(str.strip, texts))) == len("".join(texts)):
+                return list(range(header_row + 1, len(grid)))
     rows = []
     is_empty = normalize.is_empty
     for i in range(header_row + 1, len(grid)):

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict
 
 from ducha.model.findings import SEVERITY_ORDER, Severity
 from ducha.model.privacy import mask_id
-from ducha.model.records import ROW, InspectionData
+from ducha.model.records import ROW, InspectionData, records
 from ducha.scoring.indicators import NO_DATA, SIZE_INVALID, SPECS, Indicator, SampleSpec
 from ducha.scoring.judgments import JUDGMENT_NAMES, HouseholdJudgment, Reason
 from ducha.scoring.scorecard import JUDGMENT_OF_COLUMN, ScoreCard
@@ -101,7 +101,7 @@ def _household_flags(judgments: list[HouseholdJudgment], cases: dict[int, list[I
 
 def _village_flags(data: InspectionData, cases: dict[int, list[Indicator]], gaps: dict[int, list[str]]) -> list[Flag]:
     flags = []
-    for rec in data.villages.astype(object).to_dict("records"):
+    for rec in records(data.villages):
         row = int(rec[ROW])
         found, (gap_labels, gap_reasons, gap_actions) = cases.get(row, []), _gap_parts(gaps.get(row, []))
         if found or gap_labels:

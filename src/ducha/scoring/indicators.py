@@ -14,7 +14,7 @@ from typing import Any, Literal
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
-from ducha.model.records import ROW, InspectionData
+from ducha.model.records import ROW, InspectionData, records
 from ducha.model.schema import COUNTY, HOUSEHOLDS, KEY_ITEMS, NO, REGISTERED_TYPES, VILLAGES, YES, Sheet
 from ducha.scoring.judgments import HouseholdJudgment, Judgment
 
@@ -329,7 +329,7 @@ def household_evidence(data: InspectionData, judgments: list[HouseholdJudgment])
 
     A needed answer left blank reads 缺数据; 家庭人口 is blank where it is missing or invalid.
     """
-    source = {rec[ROW]: rec for rec in data.households.astype(object).to_dict("records")}
+    source = {rec[ROW]: rec for rec in records(data.households)}
     key_item = data.basic.get("key_item")
     rows = []
     for j in judgments:
@@ -380,9 +380,9 @@ def village_evidence(data: InspectionData) -> pd.DataFrame:
     合作社 of the villages sampled as 贫困村 into poor_village_coop)."""
     key_item = data.basic.get("key_item")
     poor = {(_clean(r.get("township")), _clean(r.get("village"))): _clean(r.get("village_is_poor"))
-            for r in data.sampling.astype(object).to_dict("records")}
+            for r in records(data.sampling)}
     rows = []
-    for raw in data.villages.astype(object).to_dict("records"):
+    for raw in records(data.villages):
         rec = {k: _clean(v) for k, v in raw.items()}
         rows.append({ROW: rec[ROW], "township": rec.get("township"), "village": rec.get("village"),
                      **{k: _answer(VILLAGES, k, rec, key_item) for k in VILLAGE_FIELDS},
@@ -453,8 +453,8 @@ def _county(spec: CountySpec, data: InspectionData) -> Indicator:
 
 def compute_indicators(data: InspectionData, judgments: list[HouseholdJudgment]) -> list[Indicator]:
     """Every indicator of the six items and the five N items, in item order."""
-    tables = {"households": household_evidence(data, judgments).to_dict("records"),
-              "villages": village_evidence(data).to_dict("records")}
+    tables = {"households": records(household_evidence(data, judgments)),
+              "villages": records(village_evidence(data))}
     undecided = _undecided(judgments)
     found = [_sample(s, tables[s.table], data, undecided) for s in SAMPLE_SPECS]
     found += [_county(s, data) for s in COUNTY_SPECS]

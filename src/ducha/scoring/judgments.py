@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ducha.model.findings import display_value
 from ducha.model.parameters import Parameters, PovertyLine
-from ducha.model.records import ROW, InspectionData
+from ducha.model.records import ROW, InspectionData, records
 from ducha.model.schema import (
     HOUSEHOLD_EXITED,
     HOUSEHOLD_ORDINARY,
@@ -397,5 +397,5 @@ def judge_household(rec: Mapping[str, Any], year: int | None, params: Parameters
 
 def judge_households(data: InspectionData, rules: JudgmentRules = DEFAULT_RULES) -> list[HouseholdJudgment]:
     """Judge every household of the 农户调查 sheet, in sheet order."""
-    records = data.households.astype(object).where(data.households.notna(), None).to_dict("records")
-    return [judge_household(rec, data.year, data.parameters, rules) for rec in records]
+    rows = records(data.households, none_for_missing=True)
+    return [judge_household(rec, data.year, data.parameters, rules) for rec in rows]

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from ducha.model.records import ROW, InspectionData
+from ducha.model.records import ROW, InspectionData, records
 from ducha.model.schema import HOUSEHOLDS, NO, VILLAGES
 from ducha.scoring.indicators import (
     N_ITEM_BY_NAME,
@@ -187,7 +187,7 @@ def _documents(rule: DocumentRule, ctx: _Context) -> list[Raw]:
     frame = ctx.data.households if rule.sheet == "households" else ctx.data.villages
     fields = [sheet.field(k) for k in rule.documents]
     found: list[Raw] = []
-    for rec in frame.astype(object).to_dict("records"):
+    for rec in records(frame):
         row = int(rec[ROW])
         missing = [f for f in fields
                    if rec.get(f.key) == NO and (f.when is None or rec.get(f.when.field) in f.when.values)]

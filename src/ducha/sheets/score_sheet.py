@@ -13,7 +13,7 @@ from typing import Any
 from openpyxl.utils import get_column_letter
 
 from ducha.model.privacy import mask_id
-from ducha.model.records import ROW, InspectionData
+from ducha.model.records import ROW, InspectionData, records
 from ducha.model.schema import EVIDENCE_SHEET, FOLLOW_UP_SHEET, SCORE_SHEET, SHEETS_BY_KEY, VILLAGE_EVIDENCE_SHEET
 from ducha.scoring.followup import Flag, build_flags
 from ducha.scoring.indicators import (
@@ -82,14 +82,14 @@ def _evidence_sheets(data: InspectionData, judgments: list[HouseholdJudgment]) -
     vg_widths = [10, 10, 10] + [12] * len(VILLAGE_COLUMNS)
     hh = SheetBuilder(EVIDENCE_SHEET, hh_widths, full_width=True)
     hh.add(list(EVIDENCE_HEADERS.values()), Style.HEADER)
-    for rec in households.to_dict("records"):
+    for rec in records(households):
         verdicts, reasons = notes[rec[ROW]]
         rec.update(id_number=mask_id(rec["id_number"]), verdicts=verdicts, reasons=reasons)
         row = hh.add([rec[k] for k in EVIDENCE_HEADERS])
         hh.links.append(Link(f"A{row}", _sheet_name(data, "households"), f"A{rec[ROW]}"))
     vg = SheetBuilder(VILLAGE_EVIDENCE_SHEET, vg_widths, full_width=True)
     vg.add(list(VILLAGE_HEADERS.values()), Style.HEADER)
-    for rec in village_evidence(data).to_dict("records"):
+    for rec in records(village_evidence(data)):
         row = vg.add([rec[k] for k in VILLAGE_HEADERS])
         vg.links.append(Link(f"A{row}", _sheet_name(data, "villages"), f"A{rec[ROW]}"))
     return tuple(sheet.build(freeze="A2", auto_filter=f"A1:{sheet.last}{len(sheet.rows)}",
