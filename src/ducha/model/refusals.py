@@ -19,7 +19,7 @@ class Refusal(Enum):
         self.zh = zh
         self.en = en
 
-    NOT_FOUND = ("not-found", "找不到文件「{name}」。请检查路径和文件名是否正确", "file not found")
+    NOT_FOUND = ("not-found", "找不到文件「{name}」（文件不存在）。请检查路径和文件名是否正确", "file not found")
     DIRECTORY = ("directory", "「{name}」是一个文件夹，不是工作簿。请选择文件夹里的 .xlsx 工作簿",
                  "path is a directory")
     NOT_REGULAR = ("not-regular", "「{name}」不是普通文件（可能是设备、管道或快捷方式），已拒绝读取。"
@@ -80,6 +80,9 @@ class Refused(Exception):
         self.details = details
         super().__init__(refusal.message(**details))
 
+    def __reduce__(self) -> tuple:  # crosses process boundaries (intake's workers) intact
+        return _rebuild, (self.refusal, self.details)
+
     @property
     def code(self) -> str:
         return self.refusal.code
@@ -93,3 +96,7 @@ class Refused(Exception):
     def as_dict(self) -> dict[str, str]:
         """For `--json` and the archive: the code, the Chinese message and the English."""
         return {"code": self.code, "message": str(self), "log": self.log_text}
+
+
+def _rebuild(refusal: Refusal, details: dict[str, Any]) -> Refused:
+    return Refused(refusal, **details)
