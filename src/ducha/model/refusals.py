@@ -4,6 +4,7 @@ English for the log. Like finding `Code`s, tests assert on codes, never on prose
 
 from __future__ import annotations
 
+import re
 from enum import Enum
 from typing import Any
 
@@ -58,6 +59,15 @@ class Refusal(Enum):
                                     "如果它是用其他软件做的表格，" + SAVE_AS_XLSX, "not a spreadsheet")
     DAMAGED = ("damaged", "「{name}」的内容已损坏，无法读取（{detail}）。" + RESEND,
                "workbook content cannot be parsed")
+
+    @classmethod
+    def identify(cls, text: str) -> Refusal | None:
+        """Which refusal a stored Chinese message (an intake rejection's reason) was made from."""
+        for refusal in cls:
+            pattern = re.sub(r"\\\{[^}]*\\\}", ".*?", re.escape(refusal.zh))
+            if re.search(pattern, text, re.S):
+                return refusal
+        return None
 
     def message(self, **kwargs: Any) -> str:
         """The Chinese message; a missing placeholder shows as 「…」 rather than failing."""

@@ -36,6 +36,7 @@ EMPTY_ZIP_MAGIC = b"PK\x05\x06"
 CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 CHUNK_BYTES = 1 * MiB
 RATIO_CHECKED_ABOVE = 1 * MiB  # small entries may compress very well without harm
+OVERRUN_SEEN = RATIO_CHECKED_ABOVE + 1  # bytes read past a declared size to tell a bomb from a wrong size
 CENTRAL_ENTRY_BUDGET = 1024  # bytes of central directory allowed per permitted entry
 PENDING_CAP = 1 * MiB  # a cell start tag longer than this is judged as holding a value
 EXCEL_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xltx", ".xltm", ".xls", ".xlsb", ".ods"})
@@ -179,8 +180,31 @@ def _cfb_kind(data: bytes, name: str) -> str:
     if "encryptioninfo" in streams or "encryptedpackage" in streams:
         raise Refused(Refusal.ENCRYPTED, name=name)
     if "workbook" in streams or "book" in streams:
+        if _biff_encrypted(data):
+            raise Refused(Refusal.ENCRYPTED, name=name)
         return "xls"
     raise Refused(Refusal.NOT_WORKBOOK, name=name)
+
+
+def _biff_encrypted(data: bytes) -> bool:
+    """An .xls with a FILEPASS record (0x002F) in its workbook globals: it has an open password."""
+    import olefile
+
+    try:
+        with olefile.OleFileIO(data) as ole:
+            stream = "Workbook" if ole.exists("Workbook") else "Book"
+            head = ole.openstream(stream).read(64 * 1024)
+    except Exception:  # olefile raises several types for damaged containers
+        return False
+    offset = 0
+    while offset + 4 <= len(head):
+        kind, length = struct.unpack_from("<HH", head, offset)
+        if kind == 0x002F:
+            return True
+        if kind == 0x000A:  # EOF of the globals substream
+            return False
+        offset += 4 + length
+    return False
 
 
 # --- zip containers ------------------------------------------------------------------------------------------------
@@ -228,7 +252,7 @@ def inflate(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, sink=Non
     """Decompress one entry while proving its declared size and CRC. Chunks go to `sink(chunk)` when given
     (nothing is kept), else the bytes are returned."""
     probe = copy.copy(info)
-    probe.file_size = info.file_size + 1  # lets a stream that inflates past its declared size show itself
+    probe.file_size = info.file_size + OVERRUN_SEEN  # lets a stream that inflates past its declared size show itself
     probe.CRC = None  # checked below, so that a lying size is told apart from damage
     out = bytearray()
     total, crc = 0, 0
@@ -236,8 +260,10 @@ def inflate(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, sink=Non
         with archive.open(probe) as stream:
             while chunk := stream.read(CHUNK_BYTES):
                 total += len(chunk)
-                if total > info.file_size:
+                if total > info.file_size + RATIO_CHECKED_ABOVE:
                     raise Refused(Refusal.ZIP_BOMB, name=name, detail=f"「{_shown(info.filename)}」解压后比声明的大")
+                if total > info.file_size:
+                    continue  # read on a little to tell a bomb from a wrong size
                 crc = zlib.crc32(chunk, crc)
                 if sink is None:
                     out += chunk
@@ -247,7 +273,9 @@ def inflate(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, sink=Non
         raise
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, struct.error, ValueError, NotImplementedError):
         raise Refused(Refusal.ZIP_DAMAGED, name=name, detail=f"「{_shown(info.filename)}」无法解压") from None
-    if total != info.file_size or crc != info.CRC:
+    if total != info.file_size:
+        raise Refused(Refusal.ZIP_DAMAGED, name=name, detail=f"「{_shown(info.filename)}」的大小与声明不符")
+    if crc != info.CRC:
         raise Refused(Refusal.ZIP_DAMAGED, name=name, detail=f"「{_shown(info.filename)}」校验失败")
     return bytes(out)
 

@@ -96,9 +96,11 @@ def _read_grids(admitted: Admitted, path: Path, sheet_names: list[str] | None) -
     book = _open(admitted)
     raw = RawWorkbook(path=path)
     try:
-        for name in book.sheet_names:
-            if sheet_names is not None and name not in sheet_names:
-                continue
+        for meta in book.sheets_metadata:
+            name = meta.name
+            if (sheet_names is not None and name not in sheet_names) or \
+                    meta.typ != python_calamine.SheetTypeEnum.WorkSheet:
+                continue  # chart and dialog sheets hold no cells
             sheet = book.get_sheet_by_name(name)
             raw.sheets[name] = sheet.to_python(skip_empty_area=False)
             ranges = sheet.merged_cell_ranges
