@@ -21,10 +21,10 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "tests"))
 
 import read_check  # noqa: E402
-from hostile import whole_column_formatting  # noqa: E402
 
 from ducha.app.demo import write_demo_workbook  # noqa: E402
 from ducha.checks.pipeline import run_check  # noqa: E402
+from hostile import whole_column_formatting  # noqa: E402
 
 GOAL = 1.2
 

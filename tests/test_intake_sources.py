@@ -267,7 +267,8 @@ def test_a_huge_declared_size_is_rejected_before_anything_is_extracted(tmp_path:
 
     monkeypatch.setattr(zipfile.ZipFile, "open", no_extraction)
     [item] = run(path)
-    assert isinstance(item, Rejected) and "600 MB" in item.reason and "压缩炸弹" in item.reason and "500 MB" in item.reason
+    assert isinstance(item, Rejected) and "600 MB" in item.reason and "500 MB" in item.reason
+    assert "压缩炸弹" in item.reason
 
 
 def test_an_entry_that_inflates_past_its_declared_size_is_rejected(tmp_path: Path) -> None:
