@@ -57,6 +57,8 @@ def protect_copy(source: Path, password: str, out: Path | None = None) -> Path:
     try:
         admitted = admit(source)  # the input gate
     except Refused as exc:
+        if exc.code == "encrypted":
+            raise ProtectError(f"「{source.name}」已经加密，无需再次加密") from None
         raise ProtectError(str(exc)) from None
     if target.resolve() == source.resolve():
         raise ProtectError("加密副本不能覆盖原文件，请换一个输出文件名")
