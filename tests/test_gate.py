@@ -149,6 +149,17 @@ def test_a_calamine_panic_becomes_a_refusal_not_a_traceback(tmp_path: Path, monk
     assert refused.value.code == "damaged" and "Panic" not in str(refused.value)
 
 
+def test_a_real_file_that_makes_calamine_panic_is_refused_by_check(tmp_path: Path) -> None:
+    """Apache POI's Simple.xlsb makes python-calamine 0.9 panic (pyo3_runtime.PanicException)."""
+    path = tmp_path / "Simple.xlsb"
+    path.write_bytes((REAL / "apache__test-data_spreadsheet_Simple.xlsb").read_bytes())
+    before = path.read_bytes()
+    code, payload, stderr = check_json(path, tmp_path / "out" / "结果.xlsx")
+    assert code == 2 and payload["refusal"]["code"] == "damaged", stderr
+    assert "Panic" not in stderr + json.dumps(payload) and "Traceback" not in stderr
+    assert path.read_bytes() == before
+
+
 def test_refusals_are_chinese_with_a_next_step_and_english_only_in_the_log() -> None:
     for refusal in Refusal:
         text = refusal.message(name="县表.xlsx", size="1 MB", limit=2, count="1", detail="损坏", part="p",

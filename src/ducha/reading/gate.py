@@ -652,8 +652,8 @@ def _ods_repeats(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, lim
 
     inflate(archive, info, name, feed)
     if widest > 16_384:
-        raise Refused(Refusal.SHEET_EXTENT, sheet="content.xml", cell="…", rows=1, columns=widest,
-                      limit=limits.max_sheet_cells)
+        raise Refused(Refusal.SHEET_EXTENT, sheet="（ODS 表格）", cell=f"（向右重复 {widest:,} 列的单元格）", rows=1,
+                      columns=widest, limit=limits.max_sheet_cells)
 
 
 def is_panic(exc: BaseException) -> bool:
