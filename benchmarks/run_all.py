@@ -1,7 +1,8 @@
 """Every benchmark of the project, one table: ducha vs its baseline, the ratio and the goal.
 
 Rows: read + check of a 100,000-household sheet vs python-calamine's raw read; intake of 200 workbooks vs raw
-reads; sampling from a 100,000-household roster vs a raw read; xlwings actions at 45 vs 4,500 households (per
+reads; read + check with whole-column formatting vs plain (demo and 20,000 households; benchmarks/formats.py);
+sampling from a 100,000-household roster vs a raw read; xlwings actions at 45 vs 4,500 households (per
 ribbon command); cold start of one ribbon command (`ducha check` on a small workbook, a fresh interpreter) vs
 `python -c "import pandas, openpyxl"`; `ducha run` on the 45-household demo vs
 `python -c "import pandas, openpyxl, pydantic"` (P7); peak memory (max RSS) of the 100,000-household check vs the
@@ -27,6 +28,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "tests"))
 
 import file_run  # noqa: E402
+import formats as formats_bench  # noqa: E402
 import intake as intake_bench  # noqa: E402
 import read_check  # noqa: E402
 import sampling as sampling_bench  # noqa: E402
@@ -95,6 +97,8 @@ def main() -> int:
 
     add(f"read+check {households:,} households vs calamine", read_check.measure(households, repeat))
     add(f"intake {workbooks} workbooks vs raw read", intake_bench.measure(workbooks, repeat))
+    for name, r in formats_bench.measure(households // 5, repeat).items():
+        add(f"read+check {name}: whole-column formatting vs plain", r)
     add(f"sampling {households:,}-household roster vs raw read", sampling_bench.measure(households, repeat))
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)

@@ -80,7 +80,7 @@ def test_a_wrong_password_is_told_apart_from_other_failures(workbook: Path) -> N
 
 @pytest.mark.parametrize(("case", "message"), [
     ("missing", "找不到文件"), ("empty password", "密码不能为空"), ("same file", "不能覆盖原文件"),
-    ("already encrypted", "已经加密"), ("not a workbook", "不是 Excel 工作簿"),
+    ("already encrypted", "已经加密"), ("not a workbook", "不是 Excel 工作簿|文本表格"),
 ])
 def test_protect_refuses_with_a_chinese_reason(workbook: Path, tmp_path: Path, case: str, message: str) -> None:
     source, password, out = workbook, PASSWORD, None

@@ -570,14 +570,15 @@ def test_a_file_that_is_not_a_readable_workbook_raises_unreadable_workbook_in_ch
     assert CHINESE.search(str(caught.value))
 
 
-def test_an_encrypted_looking_file_is_told_to_be_saved_without_password(tmp_path: Path) -> None:
+def test_a_damaged_office_container_is_refused_as_damaged(tmp_path: Path) -> None:
     path = tmp_path / "加密.xlsx"
     path.write_bytes(bytes.fromhex("d0cf11e0a1b11ae1") + bytes(1024))
 
-    with pytest.raises(UnreadableWorkbook, match="密码"):
+    with pytest.raises(UnreadableWorkbook) as refused:
         run_check(path)
+    assert refused.value.code == "damaged"  # not an Office container olefile can open
 
 
 def test_a_missing_file_raises_unreadable_workbook(tmp_path: Path) -> None:
-    with pytest.raises(UnreadableWorkbook, match="打不开"):
+    with pytest.raises(UnreadableWorkbook, match="不存在"):
         run_check(tmp_path / "不存在.xlsx")

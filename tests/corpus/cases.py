@@ -440,7 +440,7 @@ SECOND_NAME = cell_of("户主姓名", POOR + 1)
 START = form_cell("督查开始日期")
 NOT_A_WORKBOOK = "不是 Excel 工作簿"
 DAMAGED = "损坏"
-XML_DECLARATION = "DTD/实体"
+XML_DECLARATION = "DTD 或实体"
 BOMB = "压缩炸弹"
 
 # 农户调查 not read: each village of 抽样 lacks all three kinds of household
@@ -454,14 +454,15 @@ TEMPLATE_UNFILLED = (
 CASES: list[Case] = [
     # --- files that are not workbooks, and hostile containers ---
     Case("not-a-zip", bytes_case(lambda good: "这是一封邮件，不是表格".encode()), Unreadable(NOT_A_WORKBOOK)),
-    Case("zero-bytes", bytes_case(lambda good: b""), Unreadable(NOT_A_WORKBOOK)),
+    Case("zero-bytes", bytes_case(lambda good: b""), Unreadable("空文件")),
     Case("truncated-zip", bytes_case(lambda good: good[: len(good) // 2]), Unreadable(DAMAGED)),
     Case("zip-without-workbook-part", bytes_case(lambda good: zip_of({"readme.txt": b"hello"})),
-         Unreadable(DAMAGED)),
+         Unreadable(NOT_A_WORKBOOK)),
+    # .xls is read and its results go to a new .xlsx; the fake .xlsb below is damaged
     Case("old-xls-from-libreoffice", libreoffice_case("xls", "督查工作簿.xls"), Findings()),
-    Case("xlsb", bytes_case(_xlsb_like, "督查工作簿.xlsb"), RejectedByIntake("另存为")),
-    Case("xlsb-renamed-xlsx", bytes_case(_xlsb_like), RejectedByIntake("另存为")),
-    Case("xlsb-checked-directly", bytes_case(_xlsb_like, "督查工作簿.xlsb"), Unreadable("另存为")),
+    Case("xlsb", bytes_case(_xlsb_like, "督查工作簿.xlsb"), Unreadable(DAMAGED)),
+    Case("xlsb-renamed-xlsx", bytes_case(_xlsb_like), Unreadable(DAMAGED)),
+    Case("xlsb-checked-directly", bytes_case(_xlsb_like, "督查工作簿.xlsb"), Unreadable(DAMAGED)),
     Case("zip-bomb-ratio", package_case(_zip_bomb), RejectedByIntake(BOMB)),
     Case("zip-bomb-lying-size", bytes_case(_lying_size), RejectedByIntake(BOMB)),
     Case("xml-bomb-in-sheet", package_case(_xml_bomb), RejectedByIntake(XML_DECLARATION)),
@@ -469,12 +470,13 @@ CASES: list[Case] = [
     Case("xxe-in-workbook-part", package_case(_xxe("xl/workbook.xml")), RejectedByIntake(XML_DECLARATION)),
     Case("encrypted-without-password", _encrypted, RejectedByIntake("文件已加密")),
     Case("encrypted-checked-directly", _encrypted, Unreadable("密码")),
-    Case("rows-1048576-declared", package_case(_dimension(b"A1:AZ1048576")), RejectedByIntake("1,048,576 行")),
-    Case("columns-16384-declared", package_case(_dimension(b"A1:XFD2000")), RejectedByIntake("16,384 列")),
+    # a declared <dimension> is not the extent: read, checked and written in time proportional to the values
+    Case("rows-1048576-declared", package_case(_dimension(b"A1:AZ1048576")), Findings(exact=False)),
+    Case("columns-16384-declared", package_case(_dimension(b"A1:XFD2000")), Findings(exact=False)),
     Case("rows-1048576-used-refused-by-intake", package_case(_far_cell("A1048576", 1048576)),
          RejectedByIntake("1,048,576 行"), cli=False),
     Case("rows-1048576-used-checked-directly", package_case(_far_cell("A1048576", 1048576)),
-         Findings([("too-large", HOUSEHOLDS, ""), *NO_HOUSEHOLDS])),
+         Unreadable("有内容的区域")),
     Case("columns-16384-used", package_case(_far_cell("XFD1", 1)), Findings([("column-unknown", HOUSEHOLDS, "XFD1")])),
     # --- sheets ---
     Case("empty-workbook", _empty_workbook, Findings([("sheet-unknown", "Sheet", ""), *[

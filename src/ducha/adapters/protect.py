@@ -15,7 +15,8 @@ from msoffcrypto import exceptions as crypto_errors
 from msoffcrypto.format.ooxml import OOXMLFile
 
 from ducha.adapters.files import write_atomically
-from ducha.reading.raw import CFB_MAGIC, ZIP_MAGIC
+from ducha.model.refusals import Refused
+from ducha.reading.gate import CFB_MAGIC, admit
 
 ENCRYPTED_SUFFIX = ".加密"
 MAX_ENCRYPTION_INFO_BYTES = 64 * 1024
@@ -54,17 +55,16 @@ def protect_copy(source: Path, password: str, out: Path | None = None) -> Path:
     if not password:
         raise ProtectError("密码不能为空，请提供加密密码")
     try:
-        content = source.read_bytes()
-    except FileNotFoundError:
-        raise ProtectError(f"找不到文件：{source}。请检查路径是否正确") from None
-    except OSError as exc:
-        raise ProtectError(f"文件「{source.name}」打不开（{exc.strerror or exc}）") from None
+        admitted = admit(source)  # the input gate
+    except Refused as exc:
+        if exc.code == "encrypted":
+            raise ProtectError(f"「{source.name}」已经加密，无需再次加密") from None
+        raise ProtectError(str(exc)) from None
     if target.resolve() == source.resolve():
         raise ProtectError("加密副本不能覆盖原文件，请换一个输出文件名")
-    if content.startswith(CFB_MAGIC):
-        raise ProtectError(f"「{source.name}」已经加密，或是旧版 .xls 格式，无需再次加密（.xls 请先另存为 .xlsx）")
-    if not content.startswith(ZIP_MAGIC):
-        raise ProtectError(f"「{source.name}」不是 Excel 工作簿（.xlsx/.xlsm），无法加密")
+    if admitted.kind != "xlsx":
+        raise ProtectError(f"「{source.name}」不是 .xlsx/.xlsm 工作簿，无法加密。请先在 Excel 中“另存为”.xlsx 再加密")
+    content = admitted.data
     encrypted = io.BytesIO()
     try:
         OOXMLFile(io.BytesIO(content)).encrypt(password, encrypted)

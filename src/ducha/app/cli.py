@@ -46,11 +46,12 @@ log = logging.getLogger("ducha.cli")
 
 
 class UserError(Exception):
-    """A problem the user can fix; the message is Chinese. Carries the exit code."""
+    """A problem the user can fix; the message is Chinese. Carries the exit code (and the gate's refusal)."""
 
-    def __init__(self, message: str, code: int = EXIT_UNREADABLE) -> None:
+    def __init__(self, message: str, code: int = EXIT_UNREADABLE, refusal: dict | None = None) -> None:
         super().__init__(message)
         self.code = code
+        self.refusal = refusal
 
 
 Handler = Callable[[argparse.Namespace], int]
@@ -112,12 +113,11 @@ def cmd_template(args: argparse.Namespace) -> int:
 
 def _parse(path: str) -> tuple[Path, ParsedWorkbook]:
     workbook = Path(path)
-    if not workbook.exists():
-        raise UserError(f"找不到文件：{workbook}。请检查路径是否正确。")
     try:
-        return workbook, read_workbook(workbook)
+        return workbook, read_workbook(workbook)  # through the input gate (reading.gate)
     except UnreadableWorkbook as exc:
-        raise UserError(f"无法读取「{workbook.name}」：{exc}。") from None
+        log.info("%s: %s", workbook.name, exc.log_text)
+        raise UserError(f"无法读取：{exc}。", refusal=exc.as_dict()) from None
 
 
 def _rubric(args: argparse.Namespace) -> Rubric:
@@ -623,15 +623,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return func(args)
     except UserError as exc:
-        _console(stderr=True).print(f"[red]{exc}[/red]")
+        _console(stderr=True).print(str(exc), markup=False, style="red")
+        _json_failure(args, exc.code, str(exc), exc.refusal)
         return exc.code
     except KeyboardInterrupt:
         _console(stderr=True).print("已取消。")
         return EXIT_INTERNAL
     except Exception:
         log.exception("unexpected error in command %s", args.command)
-        _console(stderr=True).print(f"[red]程序内部错误，已记录到日志：{log_path()}。请把日志发给技术支持。[/red]")
+        message = f"程序内部错误，已记录到日志：{log_path()}。请把日志发给技术支持。"
+        _console(stderr=True).print(message, markup=False, style="red")
+        _json_failure(args, EXIT_INTERNAL, message, None)
         return EXIT_INTERNAL
+
+
+def _json_failure(args: argparse.Namespace, code: int, message: str, refusal: dict | None) -> None:
+    """With --json, a failure still prints exactly one JSON object (with the refusal when the gate refused)."""
+    if getattr(args, "json", False):
+        print(json.dumps({"file": getattr(args, "workbook", None), "output": None, "exit": code, "error": message,
+                          "refusal": refusal}, ensure_ascii=False, indent=2))
 
 
 if __name__ == "__main__":

@@ -36,3 +36,7 @@ def setup_logging() -> None:
         handler = logging.NullHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root.addHandler(handler)
+    logging.captureWarnings(True)  # library warnings (openpyxl's UserWarning, ...) go to the log, not the console
+    warnings_log = logging.getLogger("py.warnings")
+    warnings_log.addHandler(handler)
+    warnings_log.propagate = False

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sqlite3
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -36,6 +37,8 @@ RECEIPTS = "回执"
 WORKERS_ENV = "DUCHA_WORKERS"
 MAX_WORKERS = 4
 WINDOW = 8  # workbooks analysed ahead of the one being recorded
+MONTH = re.compile(r"[12][0-9]{3}-(0[1-9]|1[0-2])")
+NO_MONTH = "「基本情况」中没有有效的督查月份（格式 YYYY-MM，如 2019-11），无法归档。请填写督查月份后重新发送"
 
 
 def _results(check: CheckResult, score: Evaluation) -> dict[str, list[dict]]:
@@ -201,6 +204,19 @@ class Intake:
         return outcome
 
     def _outcome(self, p: _Pending) -> Outcome:
+        """Exactly one outcome per item; nothing about one file (nor the ledger, nor its receipt) stops the batch."""
+        try:
+            return self._decide(p)
+        except Exception:
+            log.exception("intake could not record %s", p.item.name)
+            reason = "处理时发生内部错误，已记入日志；请把文件和日志发给技术支持"
+            try:
+                self.archive.add_event(store.REJECTED, p.item.name, p.item.source, sha256=p.sha, reason=reason)
+            except Exception:
+                log.exception("could not record the rejection of %s", p.item.name)
+            return Outcome(p.item.name, p.item.source, store.REJECTED, reason)
+
+    def _decide(self, p: _Pending) -> Outcome:
         item = p.item
         if isinstance(item, Ignored):
             self.archive.add_event(store.IGNORED, item.name, item.source, reason=item.reason)
@@ -214,9 +230,13 @@ class Intake:
             return self._duplicate(item, p.sha, known)
         try:
             stored = p.stored or self.archive.store_original(item.content, Path(item.name).suffix or ".xlsx")
-            return self._record(item, p.sha, stored, self._analysis(p, stored))
+            analysis = self._analysis(p, stored)
         except UnreadableWorkbook as exc:
             return self._reject(item.name, item.source, f"无法读取：{exc}", p.sha)
+        try:
+            if not MONTH.fullmatch(str(analysis.basic.get("month") or "")):
+                return self._reject(item.name, item.source, NO_MONTH, p.sha)
+            return self._record(item, p.sha, stored, analysis)
         except Exception:
             log.exception("intake failed for %s", item.name)
             return self._reject(item.name, item.source, "处理时发生内部错误，已记入日志；请把文件和日志发给技术支持",
@@ -264,11 +284,15 @@ class Intake:
 
         Both are idempotent, and a duplicate of an archived submission runs them again, so an intake killed
         between the archive write and this step is completed by the next one."""
-        ledger.sync_from_flags(self.archive, submission_id)
-        if revisit:
-            result = ledger.apply_revisit(self.archive, revisit, actor=f"回访督查（{name}）", county_code=county_code)
-            for message in result.refused:
-                log.warning("revisit row refused in %s: %s", name, message)
+        try:
+            ledger.sync_from_flags(self.archive, submission_id)
+            if revisit:
+                result = ledger.apply_revisit(self.archive, revisit, actor=f"回访督查（{name}）",
+                                              county_code=county_code)
+                for message in result.refused:
+                    log.warning("revisit row refused in %s: %s", name, message)
+        except Exception:  # the ledger is rebuilt from the archive by the next intake; never stops the batch
+            log.exception("ledger sync failed for submission %s (%s)", submission_id, name)
 
     @staticmethod
     def _accepted(item: Incoming, sub: Submission, result: Stored) -> Outcome:
@@ -288,7 +312,7 @@ class Intake:
             return self.receipts / receipt_name(outcome)
         try:
             return write_receipt(self.receipts, outcome, findings)
-        except OSError:
+        except Exception:
             log.exception("could not write the receipt for %s", outcome.name)
             return None
 

@@ -9,12 +9,9 @@ from __future__ import annotations
 
 import base64
 import binascii
-import copy
 import datetime as dt
 import email.utils
-import io
 import logging
-import posixpath
 import re
 import struct
 import unicodedata
@@ -28,51 +25,35 @@ from email.message import Message
 from email.parser import BytesParser
 from pathlib import Path
 
-from defusedxml import DefusedXmlException
-from defusedxml import ElementTree as SafeET
-
 from ducha.adapters.protect import ProtectError, decrypt_bytes, is_encrypted
-from ducha.reading.raw import CFB_MAGIC, ZIP_MAGIC
+from ducha.model.refusals import Refused
+from ducha.reading.gate import (
+    CFB_MAGIC,
+    DEFAULT_LIMITS,
+    ZIP_MAGIC,
+    Limits,
+    admit_bytes,
+    inflate,
+    megabytes,
+    open_zip,
+    read_regular,
+)
 
 log = logging.getLogger("ducha.intake")
 
 MiB = 1024 * 1024
-WORKBOOK_SUFFIXES = frozenset({".xlsx", ".xlsm"})
-OLD_FORMAT_SUFFIXES = frozenset({".xls", ".xlsb", ".et", ".ods"})
+WORKBOOK_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xltx", ".xltm", ".xls", ".xlsb", ".ods"})  # what calamine reads
+OLD_FORMAT_SUFFIXES = frozenset({".et", ".ett", ".numbers"})  # refused by the gate with how to save as .xlsx
 OTHER_ARCHIVE_SUFFIXES = frozenset({".rar", ".7z", ".tar", ".gz", ".tgz", ".bz2", ".xz"})
 CONTAINER_SUFFIXES = frozenset({".zip", ".eml", ".msg"})
 SKIPPED_FILE_NAMES = frozenset({"thumbs.db", "desktop.ini"})
 SPREADSHEET_TYPES = frozenset({"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                                "application/vnd.ms-excel.sheet.macroenabled.12"})
-WORKSHEET_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
 MAX_NAME_LENGTH = 120
-RATIO_CHECKED_ABOVE = 1 * MiB  # small entries may compress very well without harm
-MAX_PART_XML_BYTES = 8 * MiB  # [Content_Types].xml, workbook.xml and its relationships
-SHEET_HEAD_BYTES = 64 * 1024  # the <dimension> element sits at the top of a worksheet
-CHUNK_BYTES = 256 * 1024
-CENTRAL_ENTRY_BUDGET = 1024  # bytes of central directory allowed per permitted entry
 
 NO_PASSWORD = ("文件已加密，请在配置中提供密码（--password 或环境变量 DUCHA_PASSWORD），"
                "或请报送单位在 Excel 中取消密码后重新发送")
-OLD_FORMAT = ("这是旧版或其他格式的表格（.xls/.xlsb/.et/.ods），只接收 .xlsx/.xlsm。"
-              "请在 Excel 中打开，“另存为”Excel 工作簿（*.xlsx）后重新发送")
-NOT_A_WORKBOOK = "不是 Excel 工作簿（.xlsx/.xlsm），已跳过"
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Bounds checked before anything from an untrusted file is loaded."""
-
-    max_file_bytes: int = 50 * MiB  # one workbook: a file, an attachment or a zip entry
-    max_container_bytes: int = 200 * MiB  # one .zip, .eml or .msg
-    max_zip_entries: int = 10_000  # entries of one zip (an .xlsx is a zip too)
-    max_uncompressed_bytes: int = 500 * MiB  # all entries of one zip, uncompressed
-    max_compression_ratio: int = 200  # uncompressed / compressed, per entry above 1 MiB
-    max_sheet_cells: int = 20_000_000  # rows × columns of one worksheet, declared or used
-    max_depth: int = 2  # containers inside containers: email → zip → zip is refused
-
-
-DEFAULT_LIMITS = Limits()
+NOT_A_WORKBOOK = "不是 Excel 工作簿（.xlsx .xlsm .xls .xlsb .ods 等），已跳过"
 
 
 @dataclass(frozen=True)
@@ -206,10 +187,6 @@ def _skipped(name: str) -> bool:
     return name.startswith(("~$", ".")) or name.lower() in SKIPPED_FILE_NAMES
 
 
-def _megabytes(size: int) -> str:
-    return f"{size / MiB:.1f} MB" if size < 10 * MiB else f"{size // MiB} MB"
-
-
 # --- files and folders --------------------------------------------------------------------------------------------
 
 def _folder(folder: Path, ctx: _Context) -> Iterator[Item]:
@@ -233,31 +210,18 @@ def _from_file(path: Path, ctx: _Context) -> Iterator[Item]:
     source = f"文件 {path}"
     name = safe_name(path.name)
     suffix = _suffix(name)
-    limits = ctx.limits
-    try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        yield Rejected(name, source, "文件或文件夹不存在，请检查路径是否正确")
-        return
-    except OSError as exc:
-        yield Rejected(name, source, f"文件打不开（{exc.strerror or exc}）")
-        return
     known = suffix in WORKBOOK_SUFFIXES | OLD_FORMAT_SUFFIXES | CONTAINER_SUFFIXES
-    cap = limits.max_container_bytes if suffix in CONTAINER_SUFFIXES else limits.max_file_bytes
+    if not known and suffix in OTHER_ARCHIVE_SUFFIXES:
+        yield from _dispatch(path.name, b"", str(path), True, _Origin(), ctx, 0)  # decided by the name
+        return
+    cap = ctx.limits.max_container_bytes if suffix in CONTAINER_SUFFIXES or not known else ctx.limits.max_file_bytes
     try:
-        if not known:
-            with path.open("rb") as handle:
-                head = handle.read(len(ZIP_MAGIC))
-            if head != ZIP_MAGIC or size > cap or suffix in OTHER_ARCHIVE_SUFFIXES:
-                yield from _dispatch(path.name, b"", str(path), True, _Origin(), ctx, 0)  # decided by the name
-                return
-        if size > cap:
-            yield Rejected(name, source, f"文件有 {_megabytes(size)}，超过 {_megabytes(cap)} 的上限，"
-                                         "请删除无关内容或拆分后重新发送")
-            return
-        data = path.read_bytes()
-    except OSError as exc:
-        yield Rejected(name, source, f"文件打不开（{exc.strerror or exc}），可能正在 Excel 中打开或没有读取权限")
+        data = read_regular(path, Limits(max_file_bytes=cap))  # regular files only, checked before opening
+    except Refused as exc:
+        yield Rejected(name, source, str(exc))
+        return
+    if not known and not data.startswith(ZIP_MAGIC):
+        yield from _dispatch(path.name, b"", str(path), True, _Origin(), ctx, 0)  # decided by the name
         return
     yield from _dispatch(path.name, data, str(path), True, _Origin(), ctx, 0)
 
@@ -266,10 +230,9 @@ def _guarded(items: Iterator[Item], name: str, source: str) -> Iterator[Item]:
     """An unexpected failure on one file becomes a rejection of that file, never the end of the batch."""
     try:
         yield from items
-    except Exception as exc:
+    except Exception:
         log.exception("intake failed on %s", source)
-        yield Rejected(safe_name(name), source,
-                       f"处理时出错（{type(exc).__name__}），已跳过；请把此文件交给技术人员检查")
+        yield Rejected(safe_name(name), source, "处理时出错，已跳过并记入日志；请把此文件交给技术人员检查")
 
 
 def _dispatch(raw_name: str, data: bytes, place: str, top: bool, origin: _Origin, ctx: _Context,
@@ -282,8 +245,8 @@ def _dispatch(raw_name: str, data: bytes, place: str, top: bool, origin: _Origin
         if depth >= ctx.limits.max_depth:
             yield Rejected(name, source, "压缩包或邮件嵌套层数过多，请解压后直接发送 .xlsx 工作簿")
         elif len(data) > ctx.limits.max_container_bytes:
-            yield Rejected(name, source, f"文件有 {_megabytes(len(data))}，超过 "
-                                         f"{_megabytes(ctx.limits.max_container_bytes)} 的上限，请拆分后重新发送")
+            yield Rejected(name, source, f"文件有 {megabytes(len(data))}，超过 "
+                                         f"{megabytes(ctx.limits.max_container_bytes)} 的上限，请拆分后重新发送")
         elif suffix == ".zip":
             yield from _zip(name, data, f"压缩包 {place}" if top else place, origin, ctx, depth)
         elif suffix == ".eml":
@@ -295,7 +258,7 @@ def _dispatch(raw_name: str, data: bytes, place: str, top: bool, origin: _Origin
     elif suffix == ".zip" or (suffix not in OTHER_ARCHIVE_SUFFIXES and _is_workbook_zip(data, ctx.limits)):
         yield _workbook(_with_workbook_suffix(name), data, source, origin, ctx)
     elif suffix in OLD_FORMAT_SUFFIXES:
-        yield Rejected(name, source, OLD_FORMAT)
+        yield _workbook(name, data, source, origin, ctx)  # the gate says how to save it as .xlsx
     elif suffix in OTHER_ARCHIVE_SUFFIXES:
         yield Rejected(name, source, "不支持 RAR、7z 等压缩格式，请解压后直接发送 .xlsx 工作簿，或改用 .zip 压缩")
     else:
@@ -315,16 +278,10 @@ def _children(items: Iterator[Item], name: str, source: str, empty_reason: str) 
 # --- workbooks ----------------------------------------------------------------------------------------------------
 
 def _workbook(name: str, data: bytes, source: str, origin: _Origin, ctx: _Context) -> Incoming | Rejected:
-    """Check a workbook's bytes (decrypting them if needed) against the limits; never loads it."""
+    """Check a workbook's bytes (decrypting them if needed) at the input gate; never loads it."""
     encrypted = False
     try:
-        if len(data) > ctx.limits.max_file_bytes:
-            raise _Refused(f"文件有 {_megabytes(len(data))}，超过 {_megabytes(ctx.limits.max_file_bytes)} 的上限，"
-                           "请删除无关内容或拆分后重新发送")
-        if data.startswith(CFB_MAGIC):
-            if not is_encrypted(data):
-                raise _Refused("这是旧版 .xls 格式（或文件已损坏）。请在 Excel 中打开，“另存为”Excel 工作簿（*.xlsx）"
-                               "后重新发送")
+        if data.startswith(CFB_MAGIC) and is_encrypted(data):
             if not ctx.password:
                 raise _Refused(NO_PASSWORD)
             try:
@@ -332,249 +289,31 @@ def _workbook(name: str, data: bytes, source: str, origin: _Origin, ctx: _Contex
             except ProtectError as exc:
                 raise _Refused(str(exc)) from None
             encrypted = True
-        if not data.startswith(ZIP_MAGIC):
-            raise _Refused("不是有效的 Excel 工作簿，或文件已损坏。请在 Excel 中重新保存为 .xlsx 后发送")
-        error_cells = check_workbook_bytes(data, ctx.limits)
+        error_cells = check_workbook_bytes(data, ctx.limits, name)
     except _Refused as exc:
         return Rejected(name, source, str(exc))
     return Incoming(name, data, source, origin.sender, origin.subject, origin.sent_at, encrypted, error_cells)
 
 
-def check_workbook_bytes(data: bytes, limits: Limits = DEFAULT_LIMITS) -> bool:
-    """Verify an .xlsx/.xlsm container without loading it: zip limits, real sizes and CRCs, sheet extents.
-
-    Raises ValueError (its message is the Chinese reason) when the workbook must not be loaded. Returns whether
-    any sheet holds formula-error cells (so the reader need not look for them again when none do).
-    """
-    archive = _open_zip(data, limits, "工作簿")
-    names = {info.filename.lower() for info in archive.infolist()}
-    if "xl/workbook.xml" not in names:
-        if "xl/workbook.bin" in names:
-            raise _Refused(OLD_FORMAT)
-        raise _Refused("不是 Excel 工作簿（缺少工作簿结构），请在 Excel 中另存为 .xlsx 后重新发送")
-    sheets = _worksheet_parts(archive)
-    error_cells = False
-    for info in archive.infolist():
-        if info.is_dir():
-            continue
-        title = sheets.get(info.filename.lower())
-        scan = _SheetScan() if title is not None else None
-        _inflate(archive, info, "工作簿", scan)
-        if scan is not None:
-            scan.check(title or info.filename, limits)
-            error_cells = error_cells or scan.error_cells > 0
-    return error_cells
-
-
-ERROR_MARKER = b't="e"'  # a cell holding a formula error
-
-
-class _SheetScan:
-    """Streamed over a worksheet's XML: its declared <dimension> and the extent of the cells it really uses.
-
-    calamine sizes a sheet from the cells it finds (two cells at A1 and XFD1048576 make a 17-billion-cell grid),
-    other readers trust <dimension>; both are bounded.
-    """
-
-    # literal-first patterns keep the scan fast; a stray match can only make the check stricter
-    CELL_COLUMN = re.compile(rb'r="([A-Z]{1,3})[1-9]')
-    CELL_ROW = re.compile(rb'r="[A-Z]{1,3}([1-9][0-9]{0,6})"')
-
-    def __init__(self) -> None:
-        self.head = bytearray()
-        self.columns: set[bytes] = set()
-        self.max_row = 0
-        self.row_tags = 0
-        self.error_cells = 0
-        self._tail = b""
-
-    # A reference with a 3-letter column or a 5-digit row; without any (and under 10,000 row tags) the extent is
-    # at most ZZ9999, 7 million cells, under every limit: the costly per-cell scan below is skipped.
-    FAR_REFERENCE = re.compile(rb'r="(?:[A-Z]{3}[0-9]|[A-Z]{1,2}[0-9]{5})')
-
-    def feed(self, chunk: bytes) -> None:
-        if len(self.head) < SHEET_HEAD_BYTES:
-            self.head += chunk[: SHEET_HEAD_BYTES - len(self.head)]
-        window = self._tail + chunk
-        self.row_tags += chunk.count(b"<row") + chunk.count(b":row")  # rows without r="" still take a line
-        self.error_cells += window.count(ERROR_MARKER) - self._tail.count(ERROR_MARKER)
-        if self.row_tags < 10_000 and not self.FAR_REFERENCE.search(window):
-            self._tail = window[-32:]
-            return
-        self.columns.update(self.CELL_COLUMN.findall(window))
-        rows = set(self.CELL_ROW.findall(window))
-        if rows:
-            self.max_row = max(self.max_row, *map(int, rows))
-        self._tail = window[-32:]
-
-    def used(self) -> tuple[int, int]:
-        columns = max((_column_number(c.decode()) for c in self.columns), default=0)
-        return max(self.max_row, self.row_tags), columns
-
-    DIMENSION = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?dimension\b[^>]*?\bref="([^"]*)"')
-    SHEET_DATA = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?sheetData\b")
-
-    def declared(self) -> tuple[int, int] | None:
-        """The `<dimension ref>` before `<sheetData>`, found by pattern in the head (no XML parser is run on
-        untrusted input here; a DTD or entity declaration is refused outright)."""
-        head = bytes(self.head)
-        if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
-            raise _Refused("工作表含有不允许的 XML 声明（DTD/实体），文件可能被篡改，拒收")
-        found = self.DIMENSION.search(head)
-        data = self.SHEET_DATA.search(head)
-        if found is None or (data is not None and data.start() < found.start()):
-            return None
-        return _range_end(found.group(1).decode("ascii", "replace"))
-
-    def check(self, title: str, limits: Limits) -> None:
-        for label, extent in (("声明的范围", self.declared()), ("已用区域", self.used())):
-            if extent is None:
-                continue
-            rows, columns = extent
-            if rows * columns > limits.max_sheet_cells:
-                raise _Refused(f"工作表「{_display(title)}」的{label}达 {rows:,} 行 × {columns:,} 列"
-                               f"（{rows * columns:,} 个单元格），超过 {limits.max_sheet_cells:,} 个单元格的上限。"
-                               "请删除多余的空行、空列后重新保存")
-
-
-def _column_number(letters: str) -> int:
-    number = 0
-    for letter in letters:
-        number = number * 26 + ord(letter) - ord("A") + 1
-    return number
-
-
-_CELL_REF = re.compile(r"^\$?([A-Za-z]{1,3})\$?([0-9]{1,7})$")
-
-
-def _range_end(ref: str) -> tuple[int, int] | None:
-    """'A1:XFD1048576' -> (1048576, 16384): rows and columns from A1 to the range's last cell."""
-    match = _CELL_REF.match(ref.split(":")[-1].strip())
-    if match is None:
-        return None
-    return int(match.group(2)), _column_number(match.group(1).upper())
-
-
-def _local(tag: str) -> str:
-    return tag.rpartition("}")[2]
-
-
-def _part_xml(archive: zipfile.ZipFile, name: str) -> SafeET.Element | None:
-    """A small package part parsed with defusedxml (None when absent)."""
-    info = next((i for i in archive.infolist() if i.filename.lower() == name.lower()), None)
-    if info is None:
-        return None
-    if info.file_size > MAX_PART_XML_BYTES:
-        raise _Refused(f"工作簿内部文件 {name} 过大，文件可能已损坏或被篡改")
+def check_workbook_bytes(data: bytes, limits: Limits = DEFAULT_LIMITS, name: str = "工作簿") -> bool:
+    """The input gate (reading.gate.admit_bytes) on a workbook's bytes: zip limits, real sizes and CRCs, the XML
+    screen and sheet extents. Raises ValueError (its message is the Chinese reason) when the workbook must not be
+    loaded. Returns whether any sheet holds formula-error cells (so the reader need not look for them again)."""
     try:
-        return SafeET.fromstring(_inflate(archive, info, "工作簿"), forbid_dtd=True)
-    except DefusedXmlException:
-        raise _Refused("工作簿含有不允许的 XML 声明（DTD/实体），文件可能被篡改，拒收") from None
-    except SafeET.ParseError:
-        raise _Refused(f"工作簿内部文件 {name} 已损坏，请在 Excel 中重新保存后发送") from None
-
-
-def _worksheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
-    """Lower-cased part name -> sheet title (or "" when unknown) for every worksheet part."""
-    parts: dict[str, str] = {}
-    types = _part_xml(archive, "[Content_Types].xml")
-    for element in types.iter() if types is not None else ():
-        if _local(element.tag) == "Override" and element.get("ContentType") == WORKSHEET_TYPE:
-            parts[element.get("PartName", "").lstrip("/").lower()] = ""
-    for info in archive.infolist():
-        if re.fullmatch(r"xl/worksheets/[^/]+\.xml", info.filename, re.IGNORECASE):
-            parts.setdefault(info.filename.lower(), "")
-    book, rels = _part_xml(archive, "xl/workbook.xml"), _part_xml(archive, "xl/_rels/workbook.xml.rels")
-    targets = {}
-    for element in rels.iter() if rels is not None else ():
-        if _local(element.tag) == "Relationship":
-            target = element.get("Target", "")
-            path = target.lstrip("/") if target.startswith("/") else posixpath.join("xl", target)
-            targets[element.get("Id")] = posixpath.normpath(path).lower()
-    for element in book.iter() if book is not None else ():
-        if _local(element.tag) == "sheet":
-            rel = next((v for k, v in element.attrib.items() if _local(k) == "id"), None)
-            if targets.get(rel) in parts:
-                parts[targets[rel]] = element.get("name", "")
-    return parts
-
-
-# --- zip containers -----------------------------------------------------------------------------------------------
-
-def _open_zip(data: bytes, limits: Limits, what: str) -> zipfile.ZipFile:
-    """Open a zip after checking its central directory against the limits; nothing is decompressed here."""
-    _check_end_record(data, limits, what)
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, struct.error):
-        raise _Refused(f"{what}不完整或已损坏（压缩结构无效），请重新保存或重新发送") from None
-    infos = archive.infolist()
-    if len(infos) > limits.max_zip_entries:
-        raise _Refused(f"{what}内有 {len(infos):,} 个文件，超过 {limits.max_zip_entries:,} 个的上限，拒收")
-    total = sum(info.file_size for info in infos)
-    if total > limits.max_uncompressed_bytes:
-        raise _Refused(f"{what}解压后有 {_megabytes(total)}，超过 {_megabytes(limits.max_uncompressed_bytes)} "
-                       "的上限（疑似压缩炸弹），拒收")
-    for info in infos:
-        if info.flag_bits & 0x1:
-            raise _Refused(f"{what}内的文件设有压缩密码，请去掉压缩密码后重新发送")
-        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-            raise _Refused(f"{what}使用了不支持的压缩方式，请用 Windows 自带的“发送到→压缩(zipped)文件夹”重新压缩")
-        if info.file_size > RATIO_CHECKED_ABOVE and \
-                info.file_size > limits.max_compression_ratio * max(info.compress_size, 1):
-            raise _Refused(f"{what}内的「{_display(info.filename)}」压缩比超过 {limits.max_compression_ratio} 倍的上限"
-                           "（疑似压缩炸弹），拒收")
-    return archive
-
-
-def _check_end_record(data: bytes, limits: Limits, what: str) -> None:
-    """Bound the entry count and central directory size from the end record, before zipfile reads the directory."""
-    end = data.rfind(b"PK\x05\x06", max(0, len(data) - 22 - 0xFFFF))
-    if end < 0 or len(data) < end + 22:
-        return  # zipfile will report the damage
-    entries, directory_size = struct.unpack_from("<HL", data, end + 10)
-    if (entries == 0xFFFF or directory_size == 0xFFFFFFFF) and end >= 20 + 56 and \
-            data[end - 20:end - 16] == b"PK\x06\x07" and data[end - 76:end - 72] == b"PK\x06\x06":
-        entries, directory_size = struct.unpack_from("<QQ", data, end - 76 + 32)
-    if entries > limits.max_zip_entries or directory_size > max(limits.max_zip_entries * CENTRAL_ENTRY_BUDGET, MiB):
-        raise _Refused(f"{what}内的文件数超过 {limits.max_zip_entries:,} 个的上限，拒收")
-
-
-def _inflate(archive: zipfile.ZipFile, info: zipfile.ZipInfo, what: str, scan: _SheetScan | None = None) -> bytes:
-    """Decompress one entry while proving its declared size and CRC; returns the bytes unless `scan` consumes them."""
-    probe = copy.copy(info)
-    probe.file_size = info.file_size + 1  # lets a stream that inflates past its declared size show itself
-    probe.CRC = None  # checked below, so that a lying size is told apart from damage
-    out = bytearray()
-    total, crc = 0, 0
-    try:
-        with archive.open(probe) as stream:
-            while chunk := stream.read(CHUNK_BYTES):
-                total += len(chunk)
-                if total > info.file_size:
-                    raise _Refused(f"{what}内的「{_display(info.filename)}」解压后比声明的大（疑似压缩炸弹），拒收")
-                crc = zlib.crc32(chunk, crc)
-                if scan is None:
-                    out += chunk
-                else:
-                    scan.feed(chunk)
-    except _Refused:
-        raise
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, struct.error, ValueError):
-        raise _Refused(f"{what}已损坏（「{_display(info.filename)}」无法解压），请重新保存或重新发送") from None
-    if total != info.file_size or crc != info.CRC:
-        raise _Refused(f"{what}已损坏（「{_display(info.filename)}」校验失败），请重新保存或重新发送")
-    return bytes(out)
+        return admit_bytes(data, name, limits).error_cells
+    except Refused as exc:
+        log.info("%s: %s", name, exc.log_text)
+        raise _Refused(str(exc)) from None
 
 
 def _is_workbook_zip(data: bytes, limits: Limits) -> bool:
     if not data.startswith(ZIP_MAGIC):
         return False
     try:
-        archive = _open_zip(data, limits, "压缩包")
-    except _Refused:
+        archive = open_zip(data, "压缩包", limits)
+    except Refused:
         return False
-    return any(info.filename.lower() == "xl/workbook.xml" for info in archive.infolist())
+    return any(info.filename.lower() in ("xl/workbook.xml", "xl/workbook.bin") for info in archive.infolist())
 
 
 def _zip_entry_name(info: zipfile.ZipInfo) -> str:
@@ -620,8 +359,8 @@ def _has_cjk(text: str) -> bool:
 
 def _zip(name: str, data: bytes, where: str, origin: _Origin, ctx: _Context, depth: int) -> Iterator[Item]:
     try:
-        archive = _open_zip(data, ctx.limits, "压缩包")
-    except _Refused as exc:
+        archive = open_zip(data, name, ctx.limits)
+    except Refused as exc:
         yield Rejected(name, where, str(exc))
         return
     yield from _children(_zip_entries(archive, where, origin, ctx, depth), name, where, "压缩包中没有 Excel 工作簿")
@@ -643,16 +382,16 @@ def _zip_entries(archive: zipfile.ZipFile, where: str, origin: _Origin, ctx: _Co
         if unknown and (info.file_size > cap or not _entry_head(archive, info).startswith(ZIP_MAGIC)):
             yield Ignored(name, place, NOT_A_WORKBOOK)
             continue
-        if suffix in OLD_FORMAT_SUFFIXES | OTHER_ARCHIVE_SUFFIXES:
+        if suffix in OTHER_ARCHIVE_SUFFIXES:
             yield from _dispatch(parts[-1], b"", place, False, origin, ctx, depth + 1)
             continue
         if info.file_size > cap:
-            yield Rejected(name, place, f"文件有 {_megabytes(info.file_size)}，超过 {_megabytes(cap)} 的上限，"
+            yield Rejected(name, place, f"文件有 {megabytes(info.file_size)}，超过 {megabytes(cap)} 的上限，"
                                         "请删除无关内容或拆分后重新发送")
             continue
         try:
-            content = _inflate(archive, info, "压缩包")
-        except _Refused as exc:
+            content = inflate(archive, info, name)
+        except Refused as exc:
             yield Rejected(name, place, str(exc))
             continue
         yield from _guarded(_dispatch(parts[-1], content, place, False, origin, ctx, depth + 1), name, place)

@@ -34,8 +34,9 @@ from ducha.model.schema import (
     Sheet,
 )
 from ducha.reading import normalize, workbook
+from ducha.reading.gate import admit
 from ducha.reading.gc_pause import gc_paused
-from ducha.reading.raw import read_raw_workbook
+from ducha.reading.raw import read_admitted
 from ducha.sheets import template
 
 ROSTER_TITLE = "农户名册"
@@ -421,9 +422,10 @@ def parse_roster(raw: Any) -> Roster:
 def read_roster(path: Path) -> Roster:
     """Read and parse a roster workbook. Raises io.reading.UnreadableWorkbook when it is not one."""
     path = Path(path)
+    admitted = admit(path)  # the input gate; the bytes are read once
     with gc_paused():
-        roster = parse_roster(read_raw_workbook(path))
-    roster.file_sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
+        roster = parse_roster(read_admitted(admitted, path))
+    roster.file_sha256 = hashlib.sha256(admitted.data).hexdigest()
     return roster
 
 

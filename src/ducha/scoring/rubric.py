@@ -406,15 +406,16 @@ def _document_headers(d: dict[str, Any]) -> str:
 
 def load_rubric(path: str | Path) -> Rubric:
     """A rubric from a .json file, or from the 「评分细则」 sheet of an .xlsx / .xlsm workbook."""
+    from ducha.reading.gate import read_regular
+    from ducha.reading.raw import read_raw_workbook
+
     path = Path(path)
     if path.suffix.lower() == ".json":
-        return rubric_from_json(path.read_text(encoding="utf-8"))
-    from python_calamine import CalamineWorkbook
-
-    book = CalamineWorkbook.from_path(str(path))
-    if RUBRIC_SHEET not in book.sheet_names:
+        return rubric_from_json(read_regular(path).decode("utf-8-sig"))
+    raw = read_raw_workbook(path, error_cells=False)  # through the input gate
+    if RUBRIC_SHEET not in raw.sheets:
         raise RubricError([f"工作簿 {path.name} 中没有「{RUBRIC_SHEET}」工作表"])
-    return rubric_from_rows(book.get_sheet_by_name(RUBRIC_SHEET).to_python(skip_empty_area=False))
+    return rubric_from_rows(raw.sheets[RUBRIC_SHEET])
 
 
 DEFAULT_RUBRIC = rubric_from_json(resources.files("ducha.data").joinpath("default_rubric.json").read_text("utf-8"))
