@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 import random
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
 import zipfile
+from contextlib import closing
 from email.message import EmailMessage
 from pathlib import Path
 from typing import ClassVar
@@ -193,6 +195,20 @@ def _assert_consistent(folder: Path) -> list:
         return rows
 
 
+def _wait_for_submissions(folder: Path, count: int, process: subprocess.Popen, deadline: float) -> None:
+    """Poll the archive (read-only) until it holds `count` submissions, the intake ends, or the deadline passes."""
+    database = folder / "ducha.sqlite3"
+    while process.poll() is None and time.perf_counter() < deadline:
+        if database.exists():
+            try:
+                with closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=0.1)) as connection:
+                    if connection.execute("SELECT count(*) FROM submissions").fetchone()[0] >= count:
+                        return
+            except sqlite3.Error:
+                pass  # not created yet, or locked for a moment
+        time.sleep(0.01)
+
+
 def test_intake_killed_at_random_moments_leaves_the_archive_consistent_and_the_next_run_completes(
         tmp_path: Path) -> None:
     inbox = _inbox(tmp_path)
@@ -204,7 +220,10 @@ def test_intake_killed_at_random_moments_leaves_the_archive_consistent_and_the_n
     for trial in range(20):
         folder = tmp_path / f"档案{trial}"
         process = _intake_process(inbox, folder)
-        time.sleep(rng.uniform(0.2, 1.0) * whole)
+        if trial % 2:  # at a random moment of a whole run
+            time.sleep(rng.uniform(0.2, 1.0) * whole)
+        else:  # once a random number of submissions is in: mid-batch however fast or slow this machine is today
+            _wait_for_submissions(folder, rng.randint(1, 15), process, deadline=time.perf_counter() + 3 * whole)
         process.send_signal(signal.SIGKILL)
         process.wait()
         before = _assert_consistent(folder) if (folder / "ducha.sqlite3").exists() else []

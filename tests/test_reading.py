@@ -582,3 +582,21 @@ def test_a_damaged_office_container_is_refused_as_damaged(tmp_path: Path) -> Non
 def test_a_missing_file_raises_unreadable_workbook(tmp_path: Path) -> None:
     with pytest.raises(UnreadableWorkbook, match="不存在"):
         run_check(tmp_path / "不存在.xlsx")
+
+
+def test_a_sheet_with_values_far_apart_is_read_as_short_rows_with_every_value_in_place(tmp_path: Path) -> None:
+    from ducha.reading import raw as raw_module
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "远处"
+    sheet["C3"], sheet["B60000"], sheet["Z60001"] = "左上", "中间", 7
+    path = tmp_path / "far.xlsx"
+    book.save(path)
+
+    grid = raw_module.read_raw_workbook(path).sheets["远处"]
+
+    assert raw_module.DENSE_CELLS < 60001 * 26  # a large range: its empty rows are dropped
+    assert len(grid) == 60001 and grid[0] == [] and max(len(row) for row in grid) == 26
+    assert (grid[2][2], grid[59999][1], grid[60000][25]) == ("左上", "中间", 7)
+    assert grid[1] == [] and grid[59998] == []  # an empty row costs nothing

@@ -51,11 +51,14 @@ def _cell_value(value: object) -> object:
     return "=" + value.expr if isinstance(value, Formula) else printable(value)
 
 
-def write_rows(ws: Worksheet, rows: list[list[object]]) -> None:
+def write_rows(ws: Worksheet, rows: list[list[object]], *, sparse: bool = False) -> None:
     """Write the rows from A1; a `str` is text even when it starts with "=" (it is put in as text directly,
-    without openpyxl's guessing and checking, which also makes long sheets faster)."""
+    without openpyxl's guessing and checking, which also makes long sheets faster). `sparse`: no cell is made for
+    None or "" (a copy of a far-reaching input sheet costs its values, not its extent)."""
     for number, row in enumerate(rows, start=1):
         for column, value in enumerate(row, start=1):
+            if sparse and (value is None or value == ""):
+                continue
             if isinstance(value, str):
                 cell = ws.cell(number, column)
                 cell._value = printable(value)[:MAX_TEXT]

@@ -118,7 +118,7 @@ def _values_copy(source: Path, plan: OutputPlan) -> bytes:
         if name in generated:
             continue
         ws = wb.create_sheet(name[:31])
-        write_rows(ws, [[None if value == "" else value for value in row] for row in grid])
+        write_rows(ws, grid, sparse=True)
         for column, width in enumerate(_fitting_widths(grid), start=1):
             ws.column_dimensions[get_column_letter(column)].width = width
         for r0, c0, r1, c1 in raw.merged.get(name, []):

@@ -102,7 +102,7 @@ def _read_grids(admitted: Admitted, path: Path, sheet_names: list[str] | None) -
                     meta.typ != python_calamine.SheetTypeEnum.WorkSheet:
                 continue  # chart and dialog sheets hold no cells
             sheet = book.get_sheet_by_name(name)
-            raw.sheets[name] = sheet.to_python(skip_empty_area=False)
+            raw.sheets[name] = _grid(sheet)
             ranges = sheet.merged_cell_ranges
             if ranges:
                 raw.merged[name] = [(a[0], a[1], b[0], b[1]) for a, b in ranges]
@@ -115,6 +115,19 @@ def _read_grids(admitted: Admitted, path: Path, sheet_names: list[str] | None) -
     finally:
         book.close()
     return raw
+
+
+DENSE_CELLS = 1_000_000  # in a larger range, empty rows are dropped to []
+
+
+def _grid(sheet: python_calamine.CalamineSheet) -> list[list[Any]]:
+    """The sheet's cells from A1. In a large range each empty row becomes [], so a few values far apart (a value at
+    IV65536 of an .xls, say) cost what their rows hold, not the range, in every later pass."""
+    grid = sheet.to_python(skip_empty_area=False)
+    if sheet.height * sheet.width > DENSE_CELLS:
+        empty = [""] * len(grid[0])
+        grid = [[] if row == empty else row for row in grid]
+    return grid
 
 
 def sheet_names(path: Path, limits: Limits = LOCAL_LIMITS) -> list[str]:
