@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from xml.parsers import expat
 
+import numpy as np
+
 from ducha.model.refusals import Refusal, Refused
 
 log = logging.getLogger("ducha.gate")
@@ -41,6 +43,7 @@ CENTRAL_ENTRY_BUDGET = 1024  # bytes of central directory allowed per permitted 
 PENDING_CAP = 1 * MiB  # a cell start tag longer than this is judged as holding a value
 EXCEL_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xltx", ".xltm", ".xls", ".xlsb", ".ods"})
 ERROR_MARKER = b't="e"'  # a cell holding a formula error (python-calamine reads it as empty)
+_ERROR_MARKER = re.compile(re.escape(ERROR_MARKER))  # sre's literal-prefix search beats `in` on XML
 
 
 @dataclass(frozen=True)
@@ -351,10 +354,11 @@ class XmlScreen:
         self._tail = b""
 
     def feed(self, chunk: bytes) -> None:
-        window = self._tail + chunk
-        if b"!" in window and self._declared(window):  # one memchr; the pattern runs only when "!" occurs
-            raise Refused(Refusal.XML_DECLARATION, name=self.name, part=_shown(self.part))
-        self._tail = window[-16:]
+        if b"!" in chunk or b"!" in self._tail:  # one memchr; the window is built and searched only then
+            window = self._tail + chunk
+            if self._declared(window):
+                raise Refused(Refusal.XML_DECLARATION, name=self.name, part=_shown(self.part))
+        self._tail = chunk[-16:] if len(chunk) >= 16 else (self._tail + chunk)[-16:]
 
     @staticmethod
     def _declared(window: bytes) -> bool:
@@ -430,8 +434,10 @@ class SheetScan:
         key = (self.max_row, self.max_column)
         if key != self._pattern_key:
             columns = _greater(column_letters(self.max_column), LETTERS, LETTERS) if self.max_column else "[A-Z]+"
-            rows = _greater(str(self.max_row), DIGITS, "123456789") if self.max_row else "[1-9][0-9]*"
-            self._pattern = re.compile(rb'r="(?:(?:' + columns.encode() + rb')[0-9]+|[A-Z]{1,3}(?:' + rows.encode()
+            # a greater row has at least as many digits: the look-ahead turns most references away at once
+            rows = f"(?=[0-9]{{{len(str(self.max_row))}}})(?:{_greater(str(self.max_row), DIGITS, '123456789')})" \
+                if self.max_row else "[1-9][0-9]*"
+            self._pattern = re.compile(rb'r="(?:(?:' + columns.encode() + rb')[0-9]++|[A-Z]{1,3}+(?:' + rows.encode()
                                        + rb'))"(?![^>]*(?:/>|>\s*</))')
             self._pattern_key = key
         assert self._pattern is not None
@@ -440,13 +446,18 @@ class SheetScan:
     def feed(self, chunk: bytes) -> None:
         self.screen.feed(chunk)
         window = self._tail + chunk
-        if not self.error_cells and ERROR_MARKER in window:
+        marks = _Marks(window)
+        if not self.error_cells and _ERROR_MARKER.search(window) is not None:
             self.error_cells = True
-        if not self.positional and _refless(window):
+        if not self.positional and marks.refless():
             self.positional = True
         self._last_value(window)
         keep = max(0, len(window) - 64)
-        for match in self._beyond().finditer(window):
+        beyond = self._beyond()
+        for start in marks.references_beyond(self.max_row, self.max_column):
+            match = beyond.match(window, start)  # the candidates are a superset: the pattern decides
+            if match is None:
+                continue
             verdict = self._holds_value(window, match.end())
             if verdict is None:  # the cell's start tag runs past this chunk
                 keep = min(keep, match.start())
@@ -460,7 +471,9 @@ class SheetScan:
 
     def _last_value(self, window: bytes) -> None:
         """The last value cell of the chunk sets the extent so far (rows ascend in a well-formed sheet)."""
-        end = max(window.rfind(b"</v>"), window.rfind(b"</is>"), window.rfind(b":v>"), window.rfind(b":is>"))
+        end = window.rfind(b"</v>")
+        for closing in (b"</is>", b":v>", b":is>"):  # each searched only after the last end found so far
+            end = max(end, window.rfind(closing, max(end, 0)))
         if end < 0:
             return
         start = window.rfind(b'r="', max(0, end - 65536), end)
@@ -500,17 +513,88 @@ class SheetScan:
                           rows=self.max_row, columns=self.max_column, limit=self.limits.max_sheet_cells)
 
 
-_REFLESS = (re.compile(rb'<c(?:[>/\t\n\r]| (?!r="))'), re.compile(rb':c(?:[>/\t\n\r]| (?!r="))'))
+_QUOTE, _C, _R, _EQUALS, _SPACE, _GREATER, _LESS, _SLASH = b'"cr= ></'
+_TAG_OPENERS = np.array([b"<"[0], b":"[0]], dtype=np.uint8)  # <c and, in a prefixed sheet, x:c
+_AFTER_C = np.array(list(b">/\t\n\r"), dtype=np.uint8)
 
 
-def _refless(window: bytes) -> bool:
-    """Some cell in the window lacks an r="" reference as its first attribute (python-calamine then places it by
-    counting; rare, so it is measured exactly)."""
-    for pattern in _REFLESS:  # literal-prefixed: two fast scans
-        found = pattern.search(window)
-        if found is not None and found.start() < len(window) - 8:  # a tag cut at the end is seen whole next time
-            return True
-    return False
+class _Marks:
+    """Two of the searches of a worksheet chunk — cells without a reference, references beyond the extent — answered
+    from the positions of its quote, c and > bytes (vectorised passes) instead of a regular-expression pass each.
+    Each answer is exactly what the pattern it replaces finds. Positions are kept in the padded buffer (`_PAD` zero
+    bytes either side, so looking a few bytes around any position needs no bounds check)."""
+
+    def __init__(self, window: bytes) -> None:
+        self.size = len(window)
+        self.buf = np.frombuffer(_PADDING + window + _PADDING, dtype=np.uint8)
+
+    def refless(self) -> bool:
+        """Some cell lacks an r="" reference as its first attribute: a <c or :c followed by one of >/ tab CR LF, or
+        by a space and not r=", starting before the last 8 bytes (a tag cut at the end is seen whole next time).
+        python-calamine then places the cell by counting; rare, so it is measured exactly."""
+        buf = self.buf
+        c = np.flatnonzero(buf == _C)
+        c = c[(c >= _PAD + 1) & (c < _PAD + self.size - 7)]  # the tag starts at c - 1, before the last 8 bytes
+        c = c[np.isin(buf[c - 1], _TAG_OPENERS)]
+        after = buf[c + 1]
+        spaced = (after == _SPACE) & ~((buf[c + 2] == _R) & (buf[c + 3] == _EQUALS) & (buf[c + 4] == _QUOTE))
+        return bool(np.any(spaced | np.isin(after, _AFTER_C)))
+
+    def references_beyond(self, max_row: int, max_column: int) -> list[int]:
+        """Where r=" starts (in the window), for every reference that may lie beyond (max_row, max_column). A
+        reference the beyond pattern can match is capital letters then digits up to the next quote, in a tag that
+        is not empty; one with 1 to 3 letters naming a column within the extent and as many digits as max_row or
+        fewer, naming a row within it, never matches and is left out. The pattern is matched at each candidate."""
+        buf = self.buf
+        quotes = np.flatnonzero(buf == _QUOTE)
+        q = quotes[buf[quotes - 1] == _EQUALS]
+        q = q[buf[q - 2] == _R]
+        if not len(q):
+            return []
+        after = np.searchsorted(quotes, q, side="right")
+        closing = np.append(quotes, _PAD + self.size + _REF_MAX)[after]  # none: past the window, a candidate
+        letters = np.zeros(len(q), dtype=np.int64)
+        column = np.zeros(len(q), dtype=np.int64)
+        run = np.ones(len(q), dtype=bool)
+        for offset in range(1, 5):
+            byte = buf[q + offset].astype(np.int64)
+            run &= (byte >= 65) & (byte <= 90)
+            letters += run
+            if offset < 4:
+                column = np.where(run, column * 26 + byte - 64, column)
+        digits = closing - q - 1 - letters
+        width = len(str(max_row)) if max_row else 0
+        candidate = (letters >= 4) | (column > max_column) | (digits > width)
+        level = np.flatnonzero(~candidate & (digits == width) & (letters >= 1))
+        if len(level) and width:
+            number = np.zeros(len(level), dtype=np.int64)
+            first = q[level] + 1 + letters[level]
+            for offset in range(width):
+                number = number * 10 + buf[first + offset].astype(np.int64) - 48
+            candidate[level[number > max_row]] = True
+        found = np.flatnonzero(candidate & (letters >= 1))
+        if len(found):
+            found = found[~self._empty_tag(closing[found])]
+        return (q[found] - 2 - _PAD).tolist()
+
+    def _empty_tag(self, closing: np.ndarray) -> np.ndarray:
+        """The pattern's look-ahead: the tag after each reference ends with /> or with > and, at once, a closing
+        tag (an empty cell, however styled). Where white space comes between, the pattern decides."""
+        buf = self.buf
+        ends = np.flatnonzero(buf == _GREATER)
+        if not len(ends):
+            return np.zeros(len(closing), dtype=bool)
+        at = np.searchsorted(ends, closing)
+        known = at < len(ends)
+        end = ends[np.minimum(at, len(ends) - 1)]
+        slash = (end - 1 > closing) & (buf[end - 1] == _SLASH)
+        closed = (buf[end + 1] == _LESS) & (buf[end + 2] == _SLASH)
+        return known & (slash | closed)
+
+
+_PAD = 8
+_PADDING = bytes(_PAD)
+_REF_MAX = 20  # longer than any reference: a reference cut at the window's end is a candidate
 
 
 def _exact_extent(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> tuple[int, int, tuple[int, int]]:
