@@ -26,9 +26,10 @@ from ducha.prefecture.archive import Archive, Stored, Submission, now_text, sha2
 from ducha.prefecture.intake_sources import Ignored, Incoming, Limits, Rejected, collect
 from ducha.prefecture.outcome import Outcome
 from ducha.prefecture.receipt import receipt_name, write_receipt
+from ducha.reading.gate import Admitted
 from ducha.reading.gc_pause import gc_paused
-from ducha.reading.raw import UnreadableWorkbook
-from ducha.reading.workbook import ParsedWorkbook, read_workbook
+from ducha.reading.raw import UnreadableWorkbook, read_admitted
+from ducha.reading.workbook import ParsedWorkbook, parse_workbook, read_workbook
 from ducha.scoring.rubric import DEFAULT_RUBRIC, Rubric
 from ducha.sheets.score_sheet import Evaluation, evaluate
 
@@ -83,10 +84,14 @@ class Analysis:
             **self.results)
 
 
-def analyse(stored: Path, rubric: Rubric, error_cells: bool = True) -> Analysis:
-    """Check, score and flag one stored original (the same pipeline as the ribbon)."""
+def analyse(stored: Path, rubric: Rubric, error_cells: bool = True, admitted: Admitted | None = None) -> Analysis:
+    """Check, score and flag one stored original (the same pipeline as the ribbon). `admitted`: the bytes stored,
+    as the input gate admitted them in collecting (they are read as they are; without it the file passes the gate)."""
     with gc_paused():
-        parsed = read_workbook(stored, error_cells=error_cells)
+        if admitted is None:
+            parsed = read_workbook(stored, error_cells=error_cells)
+        else:
+            parsed = parse_workbook(read_admitted(admitted, stored, error_cells=error_cells))
         check = check_parsed(stored, parsed)
         score = evaluate(parsed.data, rubric)
     return Analysis(basic=dict(parsed.basic.values), findings=check.findings, results=_results(check, score),
@@ -125,12 +130,12 @@ class _Workers:
         self.pool: ProcessPoolExecutor | None = None
         self.receipts: list[tuple[str, Future[Path]]] = []
 
-    def submit(self, stored: Path, rubric: Rubric, error_cells: bool) -> Future[Analysis] | None:
+    def submit(self, stored: Path, rubric: Rubric, item: Incoming) -> Future[Analysis] | None:
         if self.count <= 1:
             return None
         if self.pool is None:
             self.pool = ProcessPoolExecutor(max_workers=self.count)
-        return self.pool.submit(analyse, stored, rubric, error_cells)
+        return self.pool.submit(analyse, stored, rubric, item.error_cells, item.admitted())
 
     def write_receipt(self, folder: Path, outcome: Outcome, findings: list[Finding] | None) -> None:
         assert self.pool is not None
@@ -194,7 +199,7 @@ class Intake:
             stored = self.archive.store_original(item.content, Path(item.name).suffix or ".xlsx")
         except OSError as exc:
             return _Pending(item, sha, failure=f"无法保存原件：{exc.strerror or exc}")
-        future = workers.submit(stored, self.rubric, item.error_cells) if workers is not None else None
+        future = workers.submit(stored, self.rubric, item) if workers is not None else None
         return _Pending(item, sha, stored, future)
 
     def _finish(self, pending: _Pending, progress: Callable[[Outcome], None] | None) -> Outcome:
@@ -248,7 +253,7 @@ class Intake:
                 return p.future.result()
             except BrokenProcessPool:  # a worker died (out of memory, killed): analyse here instead
                 log.warning("a worker process died; analysing %s in the main process", p.item.name)
-        return analyse(stored, self.rubric, p.item.error_cells)
+        return analyse(stored, self.rubric, p.item.error_cells, p.item.admitted())
 
     def _reject(self, name: str, source: str, reason: str, sha: str | None = None) -> Outcome:
         self.archive.add_event(store.REJECTED, name, source, sha256=sha, reason=reason)

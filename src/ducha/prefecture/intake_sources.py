@@ -31,6 +31,7 @@ from ducha.reading.gate import (
     CFB_MAGIC,
     DEFAULT_LIMITS,
     ZIP_MAGIC,
+    Admitted,
     Limits,
     admit_bytes,
     inflate,
@@ -68,6 +69,11 @@ class Incoming:
     sent_at: str | None = None
     was_encrypted: bool = False
     error_cells: bool = True  # some sheet holds formula-error cells (False only when the scan saw none)
+    kind: str | None = None  # the gate's format when these very bytes passed it (reading.gate.Admitted.kind)
+
+    def admitted(self) -> Admitted | None:
+        """The gate's verdict on `content`, when it was given one: reading it needs no second pass of the gate."""
+        return Admitted(self.name, self.content, self.kind, self.error_cells) if self.kind else None
 
 
 @dataclass(frozen=True)
@@ -289,18 +295,19 @@ def _workbook(name: str, data: bytes, source: str, origin: _Origin, ctx: _Contex
             except ProtectError as exc:
                 raise _Refused(str(exc)) from None
             encrypted = True
-        error_cells = check_workbook_bytes(data, ctx.limits, name)
+        admitted = check_workbook_bytes(data, ctx.limits, name)
     except _Refused as exc:
         return Rejected(name, source, str(exc))
-    return Incoming(name, data, source, origin.sender, origin.subject, origin.sent_at, encrypted, error_cells)
+    return Incoming(name, data, source, origin.sender, origin.subject, origin.sent_at, encrypted, admitted.error_cells,
+                    admitted.kind)
 
 
-def check_workbook_bytes(data: bytes, limits: Limits = DEFAULT_LIMITS, name: str = "工作簿") -> bool:
+def check_workbook_bytes(data: bytes, limits: Limits = DEFAULT_LIMITS, name: str = "工作簿") -> Admitted:
     """The input gate (reading.gate.admit_bytes) on a workbook's bytes: zip limits, real sizes and CRCs, the XML
     screen and sheet extents. Raises ValueError (its message is the Chinese reason) when the workbook must not be
-    loaded. Returns whether any sheet holds formula-error cells (so the reader need not look for them again)."""
+    loaded. Returns what the gate admitted: its format and whether any sheet holds formula-error cells."""
     try:
-        return admit_bytes(data, name, limits).error_cells
+        return admit_bytes(data, name, limits)
     except Refused as exc:
         log.info("%s: %s", name, exc.log_text)
         raise _Refused(str(exc)) from None
