@@ -198,3 +198,49 @@ def test_library_warnings_go_to_the_log_not_the_console(tmp_path: Path) -> None:
                          env={"DUCHA_LOG_DIR": str(tmp_path / "logs")})
     assert done.returncode in (0, 1), done.stderr
     assert "Warning" not in done.stderr and "warn" not in done.stderr.lower()
+
+
+def _scan(sheet_xml: bytes, chunk: int) -> tuple:
+    from ducha.reading.gate import LOCAL_LIMITS, SheetScan
+
+    scan = SheetScan("农户调查", "x.xlsx", "xl/worksheets/sheet1.xml", LOCAL_LIMITS)
+    for start in range(0, len(sheet_xml), chunk):
+        scan.feed(sheet_xml[start:start + chunk])
+    return scan.max_row, scan.max_column, scan.far, scan.error_cells, scan.positional
+
+
+@pytest.mark.parametrize("seed", range(9))
+def test_the_vectorised_search_of_large_chunks_finds_what_the_patterns_find(seed: int,
+                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """Large chunks are searched through reading.gate._Marks, small ones by the patterns: on the same sheet, cut
+    the same way, both give the same extent, farthest cell, error-cell and reference-less verdicts."""
+    import random
+
+    from ducha.reading import gate
+
+    rng = random.Random(seed)
+    kinds = ['<c r="{ref}"><v>1</v></c>', '<c r="{ref}" s="1"/>', '<c r="{ref}" s="2"></c>', '<c r="{ref}" s="1" />',
+             '<c r="{ref}" t="e"><v>#N/A</v></c>', '<c r="{ref}" t="inlineStr"><is><t>甲</t></is></c>',
+             '<x:c r="{ref}"><x:v>2</x:v></x:c>', '<c r="{ref}"><f>A1</f><v>1</v></c>', '<c r="{ref}" s="1"> </c>',
+             '<c><v>5</v></c>', '<c s="2"><v>5</v></c>']
+    weights = [rng.random() for _ in kinds]
+    if seed % 3 == 0:
+        weights[4] = weights[6] = weights[9] = weights[10] = 0.0  # no error cells, every cell has a reference
+    elif seed % 3 == 1:
+        weights[6] = weights[10] = 0.0  # cells without a reference are <c> only
+    parts, row = ["<worksheet><sheetData>"], 0
+    for _ in range(400):
+        row = max(1, row + rng.choice([1, 1, 1, 7, -2]))
+        parts.append(f'<row r="{row}">')
+        for column in range(1, rng.randrange(1, 9)):
+            far = rng.random()  # now and then a cell far below or far to the right
+            letters = gate.column_letters(rng.randrange(30, 20_000) if far < 0.02 else column)
+            ref = f"{letters}{rng.randrange(1_000, 3_000_000) if 0.02 <= far < 0.04 else row}"
+            parts.append(rng.choices(kinds, weights)[0].format(ref=ref))
+        parts.append("</row>")
+    sheet = "".join([*parts, "</sheetData></worksheet>"]).encode()
+    chunk = rng.randrange(2_000, 9_000)
+    by_pattern = _scan(sheet, chunk)
+    monkeypatch.setattr(gate, "VECTOR_WINDOW", 0)
+    assert _scan(sheet, chunk) == by_pattern
+    assert by_pattern[0] > 1_000 and by_pattern[1] > 30  # far cells were found

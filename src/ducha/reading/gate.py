@@ -22,6 +22,7 @@ import stat
 import struct
 import zipfile
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from xml.parsers import expat
@@ -446,18 +447,14 @@ class SheetScan:
     def feed(self, chunk: bytes) -> None:
         self.screen.feed(chunk)
         window = self._tail + chunk
-        marks = _Marks(window)
+        marks = _Marks(window) if len(window) >= VECTOR_WINDOW else None
         if not self.error_cells and _ERROR_MARKER.search(window) is not None:
             self.error_cells = True
-        if not self.positional and marks.refless():
+        if not self.positional and (marks.refless() if marks else _refless(window)):
             self.positional = True
         self._last_value(window)
         keep = max(0, len(window) - 64)
-        beyond = self._beyond()
-        for start in marks.references_beyond(self.max_row, self.max_column):
-            match = beyond.match(window, start)  # the candidates are a superset: the pattern decides
-            if match is None:
-                continue
+        for match in self._matches_beyond(window, marks):
             verdict = self._holds_value(window, match.end())
             if verdict is None:  # the cell's start tag runs past this chunk
                 keep = min(keep, match.start())
@@ -468,6 +465,18 @@ class SheetScan:
             self._note(keep, window, forced=True)
             keep = len(window) - 64
         self._tail = window[keep:]
+
+    def _matches_beyond(self, window: bytes, marks: _Marks | None) -> Iterator[re.Match[bytes]]:
+        """The beyond pattern's matches in the window, in order: over a large window, matched only at the
+        candidates `marks` finds (a superset of them)."""
+        beyond = self._beyond()
+        if marks is None:
+            yield from beyond.finditer(window)
+            return
+        for start in marks.references_beyond(self.max_row, self.max_column):
+            match = beyond.match(window, start)
+            if match is not None:
+                yield match
 
     def _last_value(self, window: bytes) -> None:
         """The last value cell of the chunk sets the extent so far (rows ascend in a well-formed sheet)."""
@@ -513,9 +522,33 @@ class SheetScan:
                           rows=self.max_row, columns=self.max_column, limit=self.limits.max_sheet_cells)
 
 
+VECTOR_WINDOW = 512 * 1024  # windows from this size are searched through `_Marks`; smaller ones by pattern
+_REFLESS = (re.compile(rb'<c(?:[>/\t\n\r]| (?!r="))'), re.compile(rb':c(?:[>/\t\n\r]| (?!r="))'))
+
+
+def _refless(window: bytes) -> bool:
+    """Some cell in the window lacks an r="" reference as its first attribute (python-calamine then places it by
+    counting; rare, so it is measured exactly)."""
+    for pattern in _REFLESS:  # literal-prefixed: two fast scans
+        found = pattern.search(window)
+        if found is not None and found.start() < len(window) - 8:  # a tag cut at the end is seen whole next time
+            return True
+    return False
+
+
 _QUOTE, _C, _R, _EQUALS, _SPACE, _GREATER, _LESS, _SLASH = b'"cr= ></'
-_TAG_OPENERS = np.array([b"<"[0], b":"[0]], dtype=np.uint8)  # <c and, in a prefixed sheet, x:c
-_AFTER_C = np.array(list(b">/\t\n\r"), dtype=np.uint8)
+
+
+def _byte_table(members: bytes) -> np.ndarray:
+    table = np.zeros(256, dtype=bool)
+    table[list(members)] = True
+    return table
+
+
+_TAG_OPENER = _byte_table(b"<:")  # <c and, in a prefixed sheet, x:c
+_AFTER_C = _byte_table(b">/\t\n\r")
+_LETTER_VALUE = np.zeros(256, dtype=np.int64)  # A..Z -> 1..26, other bytes 0
+_LETTER_VALUE[65:91] = np.arange(1, 27)
 
 
 class _Marks:
@@ -529,16 +562,15 @@ class _Marks:
         self.buf = np.frombuffer(_PADDING + window + _PADDING, dtype=np.uint8)
 
     def refless(self) -> bool:
-        """Some cell lacks an r="" reference as its first attribute: a <c or :c followed by one of >/ tab CR LF, or
-        by a space and not r=", starting before the last 8 bytes (a tag cut at the end is seen whole next time).
-        python-calamine then places the cell by counting; rare, so it is measured exactly."""
+        """`_refless(window)`: a <c or :c followed by one of >/ tab CR LF, or by a space and not r=", starting
+        before the last 8 bytes."""
         buf = self.buf
         c = np.flatnonzero(buf == _C)
         c = c[(c >= _PAD + 1) & (c < _PAD + self.size - 7)]  # the tag starts at c - 1, before the last 8 bytes
-        c = c[np.isin(buf[c - 1], _TAG_OPENERS)]
+        c = c[_TAG_OPENER[buf[c - 1]]]
         after = buf[c + 1]
         spaced = (after == _SPACE) & ~((buf[c + 2] == _R) & (buf[c + 3] == _EQUALS) & (buf[c + 4] == _QUOTE))
-        return bool(np.any(spaced | np.isin(after, _AFTER_C)))
+        return bool(np.any(spaced | _AFTER_C[after]))
 
     def references_beyond(self, max_row: int, max_column: int) -> list[int]:
         """Where r=" starts (in the window), for every reference that may lie beyond (max_row, max_column). A
@@ -557,11 +589,11 @@ class _Marks:
         column = np.zeros(len(q), dtype=np.int64)
         run = np.ones(len(q), dtype=bool)
         for offset in range(1, 5):
-            byte = buf[q + offset].astype(np.int64)
-            run &= (byte >= 65) & (byte <= 90)
+            value = _LETTER_VALUE[buf[q + offset]]
+            run &= value > 0
             letters += run
             if offset < 4:
-                column = np.where(run, column * 26 + byte - 64, column)
+                column = np.where(run, column * 26 + value, column)
         digits = closing - q - 1 - letters
         width = len(str(max_row)) if max_row else 0
         candidate = (letters >= 4) | (column > max_column) | (digits > width)
