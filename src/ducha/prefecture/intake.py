@@ -23,10 +23,10 @@ from ducha.model.findings import Finding, Severity
 from ducha.prefecture import archive as store
 from ducha.prefecture import ledger
 from ducha.prefecture.archive import Archive, Stored, Submission, now_text, sha256_of
-from ducha.prefecture.intake_sources import Ignored, Incoming, Limits, Rejected, collect
+from ducha.prefecture.intake_sources import Ignored, Incoming, Limits, Rejected, admit_workbook, collect
 from ducha.prefecture.outcome import Outcome
 from ducha.prefecture.receipt import receipt_name, write_receipt
-from ducha.reading.gate import Admitted
+from ducha.reading.gate import DEFAULT_LIMITS, Admitted
 from ducha.reading.gc_pause import gc_paused
 from ducha.reading.raw import UnreadableWorkbook, read_admitted
 from ducha.reading.workbook import ParsedWorkbook, parse_workbook, read_workbook
@@ -111,13 +111,37 @@ def _revisit_rows(parsed: ParsedWorkbook) -> list[dict[str, Any]]:
 
 
 @dataclass
+class Admission:
+    """The gate's verdict on a workbook collected unchecked and, when admitted, its analysis (or why it could not be
+    read); `admitted` without an analysis when the gate ran in this process."""
+
+    refusal: str | None = None
+    admitted: Admitted | None = None
+    analysis: Analysis | None = None
+    unreadable: str | None = None
+
+
+def admit_and_analyse(content: bytes, name: str, limits: Limits, stored: Path, rubric: Rubric) -> Admission:
+    """In a worker: the input gate on the bytes of a workbook collected with gate=False, then, when they are
+    admitted, `analyse` of those bytes (`stored` is where the original will be kept once admitted)."""
+    verdict = admit_workbook(content, limits, name)
+    if isinstance(verdict, str):
+        return Admission(refusal=verdict)
+    try:
+        return Admission(analysis=analyse(stored, rubric, verdict.error_cells, verdict))
+    except UnreadableWorkbook as exc:
+        return Admission(unreadable=str(exc))
+
+
+@dataclass
 class _Pending:
-    """An item on its way through the batch: its stored original and, for a workbook, its analysis under way."""
+    """An item on its way through the batch: its stored original and, for a workbook, its analysis under way (for
+    one collected unchecked, the gate's verdict and the analysis)."""
 
     item: Incoming | Rejected | Ignored
     sha: str | None = None
     stored: Path | None = None
-    future: Future[Analysis] | None = None
+    future: Future[Analysis] | Future[Admission] | None = None
     failure: str = ""
 
 
@@ -136,6 +160,11 @@ class _Workers:
         if self.pool is None:
             self.pool = ProcessPoolExecutor(max_workers=self.count)
         return self.pool.submit(analyse, stored, rubric, item.error_cells, item.admitted())
+
+    def admit(self, item: Incoming, limits: Limits, stored: Path, rubric: Rubric) -> Future[Admission]:
+        if self.pool is None:
+            self.pool = ProcessPoolExecutor(max_workers=self.count)
+        return self.pool.submit(admit_and_analyse, item.content, item.name, limits, stored, rubric)
 
     def write_receipt(self, folder: Path, outcome: Outcome, findings: list[Finding] | None) -> None:
         assert self.pool is not None
@@ -175,7 +204,8 @@ class Intake:
         window: deque[_Pending] = deque()
         with _Workers() as workers:
             self._workers = workers
-            for item in collect([Path(p) for p in paths], **kwargs):
+            # with worker processes, the input gate runs there too, on each workbook's bytes before they are stored
+            for item in collect([Path(p) for p in paths], gate=workers.count <= 1, **kwargs):
                 window.append(self._start(item, workers, window))
                 while len(window) > WINDOW:
                     outcomes.append(self._finish(window.popleft(), progress))
@@ -195,6 +225,11 @@ class Intake:
         sha = sha256_of(item.content)
         if self.archive.find_by_hash(sha) is not None or any(p.sha == sha for p in in_flight):
             return _Pending(item, sha)  # a duplicate: decided when its turn comes
+        if item.gate_pending:  # admitted, stored and analysed in a worker; stored here when its turn comes
+            suffix = Path(item.name).suffix or ".xlsx"
+            return _Pending(item, sha, future=workers.admit(item, self.limits or DEFAULT_LIMITS,
+                                                            self.archive.original_path(sha, suffix), self.rubric)
+                            if workers is not None and workers.count > 1 else None)
         try:
             stored = self.archive.store_original(item.content, Path(item.name).suffix or ".xlsx")
         except OSError as exc:
@@ -230,12 +265,23 @@ class Intake:
             return self._reject(item.name, item.source, item.reason)
         if p.failure:
             return self._reject(item.name, item.source, p.failure, p.sha)
+        admission = self._admission(p) if item.gate_pending else None
+        if admission is not None and admission.refusal is not None:
+            return self._reject(item.name, item.source, admission.refusal)  # as collect would have rejected it
         known = self.archive.find_by_hash(p.sha)
         if known is not None:
             return self._duplicate(item, p.sha, known)
         try:
             stored = p.stored or self.archive.store_original(item.content, Path(item.name).suffix or ".xlsx")
-            analysis = self._analysis(p, stored)
+        except OSError as exc:
+            if admission is None:
+                raise
+            return self._reject(item.name, item.source, f"无法保存原件：{exc.strerror or exc}", p.sha)
+        try:
+            if admission is not None and admission.unreadable is not None:
+                return self._reject(item.name, item.source, f"无法读取：{admission.unreadable}", p.sha)
+            analysis = admission.analysis if admission is not None and admission.analysis else \
+                self._analysis(p, stored, admission.admitted if admission is not None else p.item.admitted())
         except UnreadableWorkbook as exc:
             return self._reject(item.name, item.source, f"无法读取：{exc}", p.sha)
         try:
@@ -247,13 +293,24 @@ class Intake:
             return self._reject(item.name, item.source, "处理时发生内部错误，已记入日志；请把文件和日志发给技术支持",
                                 p.sha)
 
-    def _analysis(self, p: _Pending, stored: Path) -> Analysis:
-        if p.future is not None:
+    def _analysis(self, p: _Pending, stored: Path, admitted: Admitted | None) -> Analysis:
+        if p.future is not None and not p.item.gate_pending:
             try:
                 return p.future.result()
             except BrokenProcessPool:  # a worker died (out of memory, killed): analyse here instead
                 log.warning("a worker process died; analysing %s in the main process", p.item.name)
-        return analyse(stored, self.rubric, p.item.error_cells, p.item.admitted())
+        return analyse(stored, self.rubric, p.item.error_cells if admitted is None else admitted.error_cells,
+                       admitted)
+
+    def _admission(self, p: _Pending) -> Admission:
+        """The worker's verdict on a workbook collected unchecked, or the gate's, here, when there is none."""
+        if p.future is not None:
+            try:
+                return p.future.result()
+            except BrokenProcessPool:  # a worker died (out of memory, killed): admit and analyse here instead
+                log.warning("a worker process died; admitting %s in the main process", p.item.name)
+        verdict = admit_workbook(p.item.content, self.limits or DEFAULT_LIMITS, p.item.name)
+        return Admission(refusal=verdict) if isinstance(verdict, str) else Admission(admitted=verdict)
 
     def _reject(self, name: str, source: str, reason: str, sha: str | None = None) -> Outcome:
         self.archive.add_event(store.REJECTED, name, source, sha256=sha, reason=reason)

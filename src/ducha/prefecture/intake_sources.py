@@ -55,6 +55,7 @@ MAX_NAME_LENGTH = 120
 NO_PASSWORD = ("文件已加密，请在配置中提供密码（--password 或环境变量 DUCHA_PASSWORD），"
                "或请报送单位在 Excel 中取消密码后重新发送")
 NOT_A_WORKBOOK = "不是 Excel 工作簿（.xlsx .xlsm .xls .xlsb .ods 等），已跳过"
+FAILED = "处理时出错，已跳过并记入日志；请把此文件交给技术人员检查"
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,7 @@ class Incoming:
     was_encrypted: bool = False
     error_cells: bool = True  # some sheet holds formula-error cells (False only when the scan saw none)
     kind: str | None = None  # the gate's format when these very bytes passed it (reading.gate.Admitted.kind)
+    gate_pending: bool = False  # collected with gate=False: `content` has not been through the gate yet
 
     def admitted(self) -> Admitted | None:
         """The gate's verdict on `content`, when it was given one: reading it needs no second pass of the gate."""
@@ -115,14 +117,17 @@ class _Context:
     password: str | None
     limits: Limits
     exclude: tuple[Path, ...] = ()  # folders never walked into (the archive itself)
+    gate: bool = True  # False: workbooks come out unchecked, `gate_pending`
 
 
 def collect(paths: Iterable[Path], *, password: str | None = None, limits: Limits = DEFAULT_LIMITS,
-            exclude: Iterable[Path] = ()) -> Iterator[Item]:
+            exclude: Iterable[Path] = (), gate: bool = True) -> Iterator[Item]:
     """Every workbook found under `paths`, in a deterministic order; one bad file never stops the rest.
 
-    Folders in `exclude` (the archive, with its originals and receipts) are never walked into."""
-    ctx = _Context(password or None, limits, tuple(p.resolve() for p in exclude))
+    Folders in `exclude` (the archive, with its originals and receipts) are never walked into. `gate=False`: a
+    workbook is not passed through the input gate here but yielded with `gate_pending` set; the caller must have
+    `admit_workbook` admit its bytes before anything stores or reads them (intake does so in its worker processes)."""
+    ctx = _Context(password or None, limits, tuple(p.resolve() for p in exclude), gate)
     for path in paths:
         path = Path(path)
         if path.is_dir():
@@ -238,7 +243,7 @@ def _guarded(items: Iterator[Item], name: str, source: str) -> Iterator[Item]:
         yield from items
     except Exception:
         log.exception("intake failed on %s", source)
-        yield Rejected(safe_name(name), source, "处理时出错，已跳过并记入日志；请把此文件交给技术人员检查")
+        yield Rejected(safe_name(name), source, FAILED)
 
 
 def _dispatch(raw_name: str, data: bytes, place: str, top: bool, origin: _Origin, ctx: _Context,
@@ -295,6 +300,9 @@ def _workbook(name: str, data: bytes, source: str, origin: _Origin, ctx: _Contex
             except ProtectError as exc:
                 raise _Refused(str(exc)) from None
             encrypted = True
+        if not ctx.gate:
+            return Incoming(name, data, source, origin.sender, origin.subject, origin.sent_at, encrypted,
+                            gate_pending=True)
         admitted = check_workbook_bytes(data, ctx.limits, name)
     except _Refused as exc:
         return Rejected(name, source, str(exc))
@@ -311,6 +319,18 @@ def check_workbook_bytes(data: bytes, limits: Limits = DEFAULT_LIMITS, name: str
     except Refused as exc:
         log.info("%s: %s", name, exc.log_text)
         raise _Refused(str(exc)) from None
+
+
+def admit_workbook(data: bytes, limits: Limits, name: str) -> Admitted | str:
+    """`check_workbook_bytes` for a workbook collected with gate=False: what the gate admitted, or the reason the
+    item is rejected, the same as `collect` would have given."""
+    try:
+        return check_workbook_bytes(data, limits, name)
+    except _Refused as exc:
+        return str(exc)
+    except Exception:
+        log.exception("intake failed on %s", name)
+        return FAILED
 
 
 def _is_workbook_zip(data: bytes, limits: Limits) -> bool:
