@@ -23,6 +23,7 @@ import struct
 import zipfile
 import zlib
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from xml.parsers import expat
@@ -38,6 +39,7 @@ ZIP_MAGIC = b"PK\x03\x04"
 EMPTY_ZIP_MAGIC = b"PK\x05\x06"
 CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 CHUNK_BYTES = 1 * MiB
+AHEAD_ABOVE = 8 * MiB  # entries larger than this are inflated a chunk ahead, in a thread
 RATIO_CHECKED_ABOVE = 1 * MiB  # small entries may compress very well without harm
 OVERRUN_SEEN = RATIO_CHECKED_ABOVE + 1  # bytes read past a declared size to tell a bomb from a wrong size
 CENTRAL_ENTRY_BUDGET = 1024  # bytes of central directory allowed per permitted entry
@@ -261,8 +263,8 @@ def inflate(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, sink=Non
     out = bytearray()
     total, crc = 0, 0
     try:
-        with archive.open(probe) as stream:
-            while chunk := stream.read(CHUNK_BYTES):
+        with archive.open(probe) as stream, _Reader(stream, info.file_size) as chunks:
+            for chunk in chunks:
                 total += len(chunk)
                 if total > info.file_size + RATIO_CHECKED_ABOVE:
                     raise Refused(Refusal.ZIP_BOMB, name=name, detail=f"「{_shown(info.filename)}」解压后比声明的大")
@@ -282,6 +284,32 @@ def inflate(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, sink=Non
     if crc != info.CRC:
         raise Refused(Refusal.ZIP_DAMAGED, name=name, detail=f"「{_shown(info.filename)}」校验失败")
     return bytes(out)
+
+
+class _Reader:
+    """An entry's chunks; for a large entry the next chunk is inflated in a thread (zlib releases the GIL) while the
+    caller checks the current one."""
+
+    def __init__(self, stream: zipfile.ZipExtFile, size: int) -> None:
+        self.stream = stream
+        self.pool = ThreadPoolExecutor(max_workers=1) if size > AHEAD_ABOVE else None
+
+    def __enter__(self) -> _Reader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True)
+
+    def __iter__(self) -> Iterator[bytes]:
+        if self.pool is None:
+            while chunk := self.stream.read(CHUNK_BYTES):
+                yield chunk
+            return
+        ahead = self.pool.submit(self.stream.read, CHUNK_BYTES)
+        while chunk := ahead.result():
+            ahead = self.pool.submit(self.stream.read, CHUNK_BYTES)
+            yield chunk
 
 
 def _shown(text: str) -> str:
