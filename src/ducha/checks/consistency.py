@@ -4,6 +4,8 @@ sample-composition rules the inspection mode (督查方式) makes binding.
 
 from __future__ import annotations
 
+import numpy as np
+
 from ducha.checks.registry import check
 from ducha.model.findings import Code, Finding, Severity, make_finding
 from ducha.model.parameters import (
@@ -14,7 +16,7 @@ from ducha.model.parameters import (
     setting_text,
     setting_value,
 )
-from ducha.model.schema import ANSWER_CONFLICTS, BASIC, conflicting_answers
+from ducha.model.schema import ANSWER_CONFLICTS, BASIC
 from ducha.reading.workbook import ParsedWorkbook
 
 RANDOM_MODE = "随机暗访"
@@ -31,12 +33,16 @@ def check_answer_conflicts(parsed: ParsedWorkbook) -> list[Finding]:
     needed = {key for c in ANSWER_CONFLICTS for key in (c.guarantee, c.detail)}
     if not table.rows or not needed <= set(table.values):
         return []
-    columns = {key: table.values[key] for key in needed}
+    v = table.values
+    # `conflicting_answers` over whole columns: one comparison per column instead of a record per household
+    hits = [(c, np.not_equal(v[c.detail], None) & (v[c.detail] == c.detail_value) & (v[c.guarantee] == c.claimed))
+            for c in ANSWER_CONFLICTS]
     found = []
-    for i in range(len(table.rows)):
-        for c in conflicting_answers({key: column[i] for key, column in columns.items()}):
-            other = f"{table.letter(c.detail)}{table.rows[i]}"
-            found.append(table.finding(Code[c.code], c.guarantee, i, other=other))
+    for i in np.flatnonzero(np.logical_or.reduce([hit for _, hit in hits])).tolist():
+        for c, hit in hits:
+            if hit[i]:
+                other = f"{table.letter(c.detail)}{table.rows[i]}"
+                found.append(table.finding(Code[c.code], c.guarantee, i, other=other))
     return found
 
 
