@@ -342,14 +342,15 @@ def _households(table: workbook.ParsedTable, counties: list[str | None],
     first, so the frame does not depend on row order."""
     arrays = {key: table.values[key] for key in HOUSEHOLD_COLUMNS if key != "county_code"}
     arrays["county_code"] = np.array(counties, dtype=object)
-    raw = {key: arrays[key].tolist() for key in ("county_code", "village", "household_type", "head_name", "id_number")}
-    needed = [raw[key] for key in ("county_code", "village", "household_type", "head_name", "id_number")]
-    keep = [i for i, values in enumerate(zip(*needed, strict=True)) if None not in values]
-    ids = np.array([raw["id_number"][i] for i in keep], dtype=str)
+    filled = np.ones(len(arrays["id_number"]), dtype=bool)
+    for key in ("county_code", "village", "household_type", "head_name", "id_number"):
+        filled &= np.not_equal(arrays[key], None)  # a row missing any of these is left out
+    keep = np.flatnonzero(filled)
+    ids = arrays["id_number"][keep].astype(str)
     order = np.argsort(ids, kind="stable")
     sorted_ids = ids[order]
     repeated = np.flatnonzero(sorted_ids[1:] == sorted_ids[:-1]) + 1 if len(ids) > 1 else np.empty(0, dtype=int)
-    rows = [keep[i] for i in order.tolist()]
+    rows = keep[order].tolist()
     if len(repeated):
         drop: set[int] = set()
         for start in np.unique(np.concatenate([repeated - 1, repeated])).tolist():
