@@ -155,10 +155,9 @@ _SEPARATOR = "\x1f"
 _MOBILES = re.compile(r"1[0-9]{10}(?:\x1f1[0-9]{10})*")
 
 
-def _all_plain(uniques: np.ndarray, f: Field) -> bool:
+def _all_plain(values: list[Any], f: Field) -> bool:
     """A few passes in C over all distinct values: True when every one is already clean (the common case):
     text that is not empty, printable, within the limit, not starting with # and not padded with white space."""
-    values = uniques.tolist()
     try:
         joined = _SEPARATOR.join(values)  # raises for anything but text
     except TypeError:
@@ -176,9 +175,17 @@ def _all_plain(uniques: np.ndarray, f: Field) -> bool:
 
 
 def _convert_plain(uniques: np.ndarray, f: Field, today: dt.date | None) -> tuple[np.ndarray, dict[int, Problem]]:
-    """Text and phone columns with many distinct values: values already clean are kept as they are."""
-    if _all_plain(uniques, f):
-        return uniques.copy(), {}
+    """Text and phone columns with many distinct values: values already clean are kept as they are; an empty cell
+    (None or "", each at most once among distinct values) converts to None without a problem."""
+    values = uniques.tolist()
+    blanks = [n for n in (_position(values, None), _position(values, "")) if n is not None]
+    rest = values.copy()
+    for n in sorted(blanks, reverse=True):
+        del rest[n]
+    if _all_plain(rest, f):
+        typed = uniques.copy()
+        typed[blanks] = None
+        return typed, {}
     plain = _is_plain_text if f.type is FieldType.TEXT else _is_plain_mobile
     typed = np.empty(len(uniques), dtype=object)
     rest = []
@@ -188,6 +195,14 @@ def _convert_plain(uniques: np.ndarray, f: Field, today: dt.date | None) -> tupl
         else:
             rest.append(n)
     return _convert_each(uniques, f, today, rest, typed)
+
+
+def _position(values: list[Any], wanted: Any) -> int | None:
+    """Where `wanted` is among distinct values (compared as list.index compares), if it is."""
+    try:
+        return values.index(wanted)
+    except ValueError:
+        return None
 
 
 def _convert_ids(uniques: np.ndarray, f: Field, today: dt.date | None) -> tuple[np.ndarray, dict[int, Problem]]:
