@@ -122,6 +122,18 @@ def dev_zero_link(folder: Path) -> Path:
     return path
 
 
+def dangling_link(folder: Path) -> Path:
+    path = folder / "失效链接.xlsx"
+    path.symlink_to(folder / "不存在.xlsx")
+    return path
+
+
+def looping_link(folder: Path) -> Path:
+    path = folder / "循环链接.xlsx"
+    path.symlink_to(path)
+    return path
+
+
 def _limit_memory() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from rich.console import Console
 
 from ducha import __version__
-from ducha.app.argparse_zh import fit, wrap
+from ducha.app.argparse_zh import UsageError, fit, wrap
 from ducha.app.commands import (
     BY_NAME,
     COMMANDS,
@@ -330,7 +330,8 @@ def cmd_intake(args: argparse.Namespace) -> int:
 
     # Windows' cmd does not expand wildcards: `ducha intake 收件\*.eml` is expanded here.
     paths = [m for p in args.paths for m in (sorted(glob.glob(p)) if glob.has_magic(p) else [p])]
-    missing = [p for p in paths if not Path(p).exists()] or ([] if paths or args.imap else args.paths)
+    # a link that leads nowhere is there (as a link): the gate rejects it as one file of the batch
+    missing = [p for p in paths if not os.path.lexists(p)] or ([] if paths or args.imap else args.paths)
     if missing:
         raise UserError("找不到：" + "、".join(missing) + "。请检查路径。")
     with _archive(args) as archive:
@@ -615,10 +616,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     tolerate_console_encoding()
     setup_logging()
     parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command == "intake" and not args.paths and not args.imap:  # paths may be left out only with --imap
-        commands = next(a for a in parser._actions if isinstance(a.choices, dict) and "intake" in a.choices)
-        commands.choices["intake"].error("缺少必需的参数：文件（或用 --imap 从收件邮箱接收）")
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = parser.parse_args(argv)
+        if args.command == "intake" and not args.paths and not args.imap:  # paths may be left out only with --imap
+            commands = next(a for a in parser._actions if isinstance(a.choices, dict) and "intake" in a.choices)
+            commands.choices["intake"].error("缺少必需的参数：文件（或用 --imap 从收件邮箱接收）")
+    except UsageError as exc:
+        if "--json" in argv:  # still exactly one JSON object
+            _json_failure(argparse.Namespace(json=True), EXIT_UNREADABLE, f"命令行参数有误：{exc.message}", None)
+        return EXIT_UNREADABLE
     func: Callable[[argparse.Namespace], int] = args.func
     try:
         return func(args)

@@ -38,7 +38,7 @@ WORKERS_ENV = "DUCHA_WORKERS"
 MAX_WORKERS = 4
 WINDOW = 8  # workbooks analysed ahead of the one being recorded
 MONTH = re.compile(r"[12][0-9]{3}-(0[1-9]|1[0-2])")
-NO_MONTH = "「基本情况」中没有有效的督查月份（格式 YYYY-MM，如 2019-11），无法归档。请填写督查月份后重新发送"
+NO_MONTH = "「基本信息」中没有有效的督查月份（格式 YYYY-MM，如 2019-11），无法归档。请填写督查月份后重新发送"
 
 
 def _results(check: CheckResult, score: Evaluation) -> dict[str, list[dict]]:
