@@ -349,12 +349,15 @@ def test_json_export_carries_every_indicator_and_judgment_with_reasons():
     assert exported["basis"]["rubric"]["version"] == DEFAULT_RUBRIC.version
 
 
-def test_cli_json_of_score_carries_indicators_and_judgments(tmp_path, capsys):
+@pytest.mark.parametrize("command", ["score", "run"])
+def test_cli_json_of_score_carries_indicators_and_judgments(tmp_path, capsys, command):
     from ducha.app.cli import main
     from markdown_workbook import valid_sheets, write_workbook
 
-    assert main(["score", str(write_workbook(tmp_path / "clean.xlsx", valid_sheets())), "--json"]) == 0
+    assert main([command, str(write_workbook(tmp_path / "clean.xlsx", valid_sheets())), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
+    for indicator in report["indicators"]:
+        assert {"key", "name", "numerator", "denominator", "value", "status", "threshold", "red_flag"} <= set(indicator)
     assert {i["key"] for i in report["indicators"]} == set(SPECS)
     assert len(report["judgments"]) == 30
     assert report["basis"]["line"].startswith("2019 年国家扶贫标准 3,218 元")
