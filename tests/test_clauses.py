@@ -36,7 +36,8 @@ def test_no_clause_row_lacks_its_code_or_test() -> None:
     assert [r[0] for r in rows if len(r) != 4 or not all(r) or "tests/" not in r[3]] == []
 
 
-CODE_REF = re.compile(r"`((?:model|reading|checks|scoring|sheets|adapters|prefecture|app)/[\w/]+\.py)`((?:,? `[\w.]+`)*)")
+LAYERS = "model|reading|checks|scoring|sheets|adapters|prefecture|app"
+CODE_REF = re.compile(rf"`((?:{LAYERS})/[\w/]+\.py)`((?:,? `[\w.]+`)*)")
 
 
 def test_every_named_module_and_name_exists() -> None:

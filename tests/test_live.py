@@ -501,3 +501,25 @@ def test_merged_areas_are_found_like_calamine_reports_them():
     assert sheet.calls < 200
     unmerged = FakeMergeSheet([])
     assert live._merged_areas(unmerged, (1, 1, 4000, 47)) == [] and unmerged.calls == 1
+
+
+@pytest.mark.parametrize("shown", ['x",cmd|"/C calc"!A0,"', '")&HYPERLINK("http://evil.example","', "a'b\"\"c", 12.5])
+def test_a_link_label_cannot_break_out_of_its_string(shown) -> None:
+    """The live adapter's =HYPERLINK(...) keeps a hostile display text inside its string literal: exactly two
+    text operands, the second being the text itself."""
+    from openpyxl.formula import Tokenizer
+
+    from ducha.adapters.live import hyperlink_formula
+
+    formula = hyperlink_formula("农户'调查", "A3", shown)
+    tokens = [t for t in Tokenizer(formula).items if t.type == "OPERAND"]
+    assert [t.subtype for t in tokens] == ["TEXT", "TEXT" if isinstance(shown, str) else "NUMBER"]
+    label = tokens[1].value
+    assert (label[1:-1].replace('""', '"') if isinstance(shown, str) else float(label)) == shown
+    assert tokens[0].value == "\"#'农户''调查'!A3\""
+
+
+def test_a_link_label_that_starts_with_a_formula_sign_is_not_put_in_a_formula() -> None:
+    from ducha.adapters.live import hyperlink_formula
+
+    assert hyperlink_formula("检查结果", "A1", "=cmd|' /C calc'!A0") is None
