@@ -178,8 +178,8 @@ def test_cached_values_equal_pythons_in_openpyxl_calamine_and_libreoffice(scored
 
 
 def test_each_sheet_that_repeats_user_text_holds_the_payloads_as_text_cells(outputs: list[Path]) -> None:
-    """跟进清单, 判定明细, 检查结果 (names, 备注, 不认可原因, finding values), the report's 跟进汇总, the ledger's 问题台账
-    and the letters: the payloads are there, each in a text cell, none in a formula."""
+    """跟进清单, 判定明细, 检查结果 (names, 备注, 不认可原因, finding values), the report's 跟进汇总, the ledger's
+    问题台账 and the letters: the payloads are there, each in a text cell, none in a formula."""
     by_name = {path.name: path for path in outputs}
     wanted = {"运行.xlsx": ["跟进清单", "判定明细", "检查结果"], "检查.xlsx": ["检查结果"], "汇总.xlsx": ["跟进汇总"],
               "台账.xlsx": ["问题台账"], "台账-再导出.xlsx": ["问题台账"]}

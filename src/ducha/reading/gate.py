@@ -27,6 +27,7 @@ from pathlib import Path
 from xml.parsers import expat
 
 from ducha.model.refusals import Refusal, Refused
+from ducha.reading import ooxml
 
 log = logging.getLogger("ducha.gate")
 
@@ -564,35 +565,23 @@ def _int(text: str | None, default: int) -> int:
 
 def _sheet_titles(archive: zipfile.ZipFile, names: dict[str, zipfile.ZipInfo], name: str) -> dict[str, str]:
     """Lower-cased worksheet part -> sheet title ("" when unknown), from workbook.xml and its relationships."""
-    import posixpath
-
-    from defusedxml import ElementTree as SafeET
-
-    def parsed(part: str):
+    def parsed(part: str) -> bytes:
         info = names.get(part)
         if info is None or info.file_size > 8 * MiB:
-            return None
+            return b""
         raw = inflate(archive, info, name)
         XmlScreen(name, info.filename).feed(raw)
-        try:
-            return SafeET.fromstring(raw, forbid_dtd=True)
-        except Exception:
-            raise Refused(Refusal.DAMAGED, name=name, detail=f"内部文件「{part}」无效") from None
+        return raw
 
     parts = {n: "" for n in names if re.fullmatch(r"xl/worksheets/[^/]+\.xml", n)}
     book, rels = parsed("xl/workbook.xml"), parsed("xl/_rels/workbook.xml.rels")
-    targets = {}
-    for element in rels.iter() if rels is not None else ():
-        if element.tag.rpartition("}")[2] == "Relationship":
-            target = element.get("Target", "")
-            path = target.lstrip("/") if target.startswith("/") else posixpath.join("xl", target)
-            targets[element.get("Id")] = posixpath.normpath(path).lower()
-    for element in book.iter() if book is not None else ():
-        if element.tag.rpartition("}")[2] == "sheet":
-            rel = next((v for k, v in element.attrib.items() if k.rpartition("}")[2] == "id"), None)
-            part = targets.get(rel)
-            if part in names:
-                parts[part] = element.get("name", "")
+    try:
+        found = ooxml.sheet_parts(book, rels)
+    except Exception:
+        raise Refused(Refusal.DAMAGED, name=name, detail="内部文件「xl/workbook.xml」无效") from None
+    for title, part in found.items():
+        if part.lower() in names:
+            parts[part.lower()] = title
     return parts
 
 
