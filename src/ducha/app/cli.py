@@ -504,6 +504,28 @@ def cmd_letters(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+@handles("receipts")
+def cmd_receipts(args: argparse.Namespace) -> int:
+    from ducha.prefecture.intake import RECEIPTS
+    from ducha.prefecture.receipt import reissue_receipts
+
+    with _archive(args) as archive:
+        folder = archive.folder / RECEIPTS
+        counted = [r for r in archive.submissions(args.month) if r["status"] != "superseded"]
+        if not counted:
+            _console().print(f"档案中没有 {args.month} 的提交，没有回执。")
+            return EXIT_OK
+        if args.reissue:
+            written = reissue_receipts(archive, args.month, folder)
+            _console().print(f"已重新生成 {len(written)} 份回执：{folder}")
+        else:
+            written = sorted(folder.glob("*.xlsx")) if folder.is_dir() else []
+            _console().print(f"{args.month} 有 {len(counted)} 份提交；回执文件夹：{folder}")
+    for path in written:
+        _console().print(f"  {path.name}")
+    return EXIT_OK
+
+
 @handles("settings")
 def cmd_settings(args: argparse.Namespace) -> int:
     """Create 设置.xlsx in the archive folder when missing; validate it when present."""
