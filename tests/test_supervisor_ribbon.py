@@ -244,6 +244,7 @@ def test_receipts_button_writes_what_the_command_line_writes(archive_dir, tmp_pa
     for p in folder.glob("*.xlsx"):
         p.unlink()
     message, _, _ = press(any_workbook(tmp_path), "receipts", ScriptedDialogs(archive_dir, [MONTH], confirm=True))
+    assert "已重新生成 3 份回执" in message
     assert {p.name: sheet_values(p) for p in folder.glob("*.xlsx")} == by_cli
     assert main(["receipts", "--month", MONTH, "--archive", str(archive_dir)]) == 0
     listed = capsys.readouterr().out
