@@ -176,8 +176,7 @@ def _check_lines(result: CheckResult, shown: int) -> list[str]:
     if result.findings:
         more = f"，共 {len(result.findings)} 个，全部见「检查结果」" if len(result.findings) > shown else ""
         lines.append(f"问题（前 {min(shown, len(result.findings))} 个{more}）：")
-        lines += [f"  {f.severity.value} {f'{f.sheet}!{f.cell}' if f.cell else f.sheet}  {f.message}"
-                  for f in result.findings[:shown]]
+        lines += [f"  {f.line()}" for f in result.findings[:shown]]
     return lines
 
 

@@ -10,7 +10,7 @@ import sqlite3
 from pathlib import Path, PureWindowsPath
 
 from ducha.adapters.writer import write_generated_workbook
-from ducha.model.findings import Finding, Severity
+from ducha.model.findings import Finding, archived_finding
 from ducha.prefecture import archive as store
 from ducha.prefecture.archive import Archive
 from ducha.prefecture.outcome import Outcome
@@ -76,9 +76,7 @@ def reissue_receipts(archive: Archive, month: str, folder: Path) -> list[Path]:
                           county=row["county"], month=row["month"], group=row["inspection_group"],
                           version=row["version"], total=row["total"], errors=row["errors"], submission_id=row["id"],
                           superseded=_previous_version(archive, row))
-        findings = [Finding(code=f["code"], severity=Severity(f["severity"]), sheet=f["sheet"] or "",
-                            cell=f["cell"] or "", field=f["field"] or "", value=f["value"] or "",
-                            message=f["message"]) for f in archive.results("findings", row["id"])]
+        findings = [archived_finding(f) for f in archive.results("findings", row["id"])]
         written.append(write_receipt(folder, outcome, findings))
     return written
 
