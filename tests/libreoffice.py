@@ -9,6 +9,19 @@ from pathlib import Path
 
 TIMEOUT = 240
 
+# LibreOffice keeps the stored results of a file that says it was written by Excel (or openpyxl, which says so too)
+# unless told otherwise, so a conversion would only echo ducha's cached values back. The private profile sets
+# "recalculate on load: always" for OOXML and ODF files: every conversion recomputes every formula.
+ALWAYS_RECALCULATE = """<?xml version="1.0" encoding="UTF-8"?>
+<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema"
+ xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="OOXMLRecalcMode" oor:op="fuse">
+<value>0</value></prop></item>
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="ODFRecalcMode" oor:op="fuse">
+<value>0</value></prop></item>
+</oor:items>
+"""
+
 
 def soffice() -> str:
     """The soffice executable; CI installs it, so its absence is a failure, not a skip."""
@@ -26,10 +39,19 @@ def first_page_png(pdf: Path, stem: Path) -> Path:
     return stem.with_suffix(".png")
 
 
-def convert(source: Path, target_format: str, outdir: Path, *, infilter: str | None = None) -> Path:
-    """Convert `source` with headless LibreOffice in a private profile; returns the converted file."""
-    outdir.mkdir(parents=True, exist_ok=True)
+def private_profile() -> Path:
+    """A fresh LibreOffice user profile that recalculates every formula of every file it loads."""
     profile = Path("/tmp") / f"lo-profile-{uuid.uuid4().hex}"
+    (profile / "user").mkdir(parents=True)
+    (profile / "user" / "registrymodifications.xcu").write_text(ALWAYS_RECALCULATE, encoding="utf-8")
+    return profile
+
+
+def convert(source: Path, target_format: str, outdir: Path, *, infilter: str | None = None) -> Path:
+    """Convert `source` with headless LibreOffice in a private profile that recalculates every formula on load
+    (so a converted .xlsx holds LibreOffice's own results, not the cached ones); returns the converted file."""
+    outdir.mkdir(parents=True, exist_ok=True)
+    profile = private_profile()
     command = [soffice(), "--headless", "--norestore", f"-env:UserInstallation=file://{profile}"]
     if infilter:
         command.append(f"--infilter={infilter}")

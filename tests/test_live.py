@@ -39,7 +39,9 @@ from ducha.model.findings import Severity
 from ducha.model.schema import CHECK_RESULTS_SHEET, GENERATED_SHEETS, HOUSEHOLDS, INPUT_SHEETS
 from ducha.reading.raw import read_raw_workbook
 from ducha.reading.workbook import parse_workbook
+from ducha.scoring.rubric import DEFAULT_RUBRIC
 from ducha.sheets.outputplan import FILLS, SEVERITY_STYLE, Mark, OutputPlan
+from ducha.sheets.score_sheet import share_style
 from live_payload import (  # sets XLWINGS_LICENSE_KEY and makes sure xlwings' remote engine is there
     Client,
     Rule,
@@ -523,3 +525,23 @@ def test_a_link_label_that_starts_with_a_formula_sign_is_not_put_in_a_formula() 
     from ducha.adapters.live import hyperlink_formula
 
     assert hyperlink_formula("检查结果", "A1", "=cmd|' /C calc'!A0") is None
+
+
+def test_score_in_excel_draws_the_share_chart_beside_the_items_and_colours_them_by_share(problem_workbook):
+    path, _ = problem_workbook
+    client = Client(payload_from_xlsx(path))
+    _, applied = run(client, "score")
+    on_tab = [a for a in applied if a.sheet == "评分"]
+    (chart,) = [a.action["args"] for a in on_tab if a.func == "addChart"]
+    assert chart[3] == "$E$7:$E$14" and chart[9] == "$F$7"  # the 得分率 column, beside section 一
+    left = [(a.action["start_row"], a.action["start_column"]) for a in on_tab if a.func == "setHorizontalAlignment"]
+    assert (1, 3) in left  # D2:D3 (0-based row 1, column 3): 满分 stands clear of 「评分细则」
+    score = COMMANDS["score"](path, parse_workbook(read_raw_workbook(path)), DEFAULT_RUBRIC).score
+    colours = {}  # (0-based row, column) -> fill, from the block fills the adapter sends
+    for a in on_tab:
+        if a.func == "setRangeColors":
+            for r, row in enumerate(a.action["args"][0], start=a.action["start_row"]):
+                colours.update({(r, c): v for c, v in enumerate(row, start=a.action["start_column"]) if v != "keep"})
+    for number, item in enumerate(score.card.items, start=7):  # 0-based row of D8 is 7
+        want = "#" + FILLS[share_style(item.points, item.max_points)].lower()
+        assert colours[(number, 3)] == colours[(number, 4)] == want, item.key

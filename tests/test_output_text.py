@@ -193,3 +193,31 @@ def test_each_sheet_that_repeats_user_text_holds_the_payloads_as_text_cells(outp
     letters = [p for p in outputs if p.suffix == ".docx"]
     text = b"".join(parts(letters[0]).values()).decode("utf-8")
     assert any(re.sub(r"[<>&\"']", "", p.strip()) in text for p in PAYLOADS)
+
+
+CACHED = re.compile(rb"(<f\b[^>]*>[^<]*</f>|<f\b[^>]*/>)<v>[^<]*</v>")
+
+
+def with_wrong_cached_values(source: Path, target: Path) -> Path:
+    """A copy of `source` whose every formula cell claims the cached result 999 (as an auditor would tamper)."""
+    with zipfile.ZipFile(source) as original, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as copy:
+        for item in original.infolist():
+            data = original.read(item)
+            if item.filename.startswith("xl/worksheets/sheet"):
+                data = CACHED.sub(rb"\1<v>999</v>", data)
+            copy.writestr(item, data)
+    return target
+
+
+def test_libreoffice_recalculates_a_deliberately_wrong_cached_value_to_pythons(scored) -> None:
+    """Proof that the LibreOffice checks recalculate: every cached result says 999, LibreOffice's say Python's."""
+    folder, out, expected = scored
+    tampered = with_wrong_cached_values(out, folder / "篡改.xlsx")
+    stored = openpyxl.load_workbook(tampered, data_only=True)
+    assert stored["评分"]["B3"].value == 999 and expected[("评分", "B3")] != 999  # the tampering took
+
+    recalculated = openpyxl.load_workbook(convert(tampered, "xlsx", folder / "lo-tampered"), data_only=True)
+
+    wrong = [(sheet, ref) for (sheet, ref), want in expected.items() if not _same(recalculated[sheet][ref].value, want)]
+    assert wrong == []
+    assert recalculated["评分"]["B3"].value == pytest.approx(expected[("评分", "B3")], abs=1e-9)

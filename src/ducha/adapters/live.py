@@ -55,6 +55,7 @@ FORMULA_LIMIT = 4000  # characters of one rule formula (Excel allows 8,192; kept
 LITERAL_LIMIT = 250  # characters of one string constant in a formula (Excel allows 255)
 ADDRESS_LIMIT = 255  # characters of a multi-area address passed to Excel at once
 COLORS_LIMIT = 10_000  # cells of one Range.set_colors call
+POINTS_PER_CM = 72 / 2.54  # a chart's size in the plan is in centimetres, xlwings takes points
 RECORD_LIMIT = 7500  # characters of the record text (its name formula stays under Excel's 8,192)
 LINK_COLOR = "0563C1"
 XL_UNDERLINE_SINGLE, XL_UNDERLINE_NONE = 2, -4142
@@ -436,6 +437,7 @@ STYLE_PROPERTIES: dict[Style, dict[str, Any]] = {
     Style.NUMBER: {"number_format": "0.00"},
     Style.LINK: {"font_color": LINK_COLOR, "underline": True},
     Style.NOTE: {"wrap": True, "valign": "top"},
+    Style.LEFT: {"halign": "left"},
     **{style: {"fill": FILLS[style]} for style in (Style.ERROR, Style.WARNING, Style.INFO, Style.GOOD, Style.BAD)},
 }
 
@@ -459,6 +461,8 @@ def _set_property(rng: Any, prop: str, value: Any, engine: Engine) -> None:
         rng.wrap_text = value
     elif prop == "valign":
         rng.vertical_alignment = value
+    elif prop == "halign":
+        rng.horizontal_alignment = value
     elif prop == "underline":
         _com_api(rng, engine).Font.Underline = XL_UNDERLINE_SINGLE if value else XL_UNDERLINE_NONE
     else:
@@ -742,7 +746,8 @@ def _add_chart(sheet: Any, spec: BarChart) -> None:
     last_col = max(v[3] for _, v in boxes)
     source = sheet.range((first_row, first_col), (last_row, last_col))
     chart = sheet.charts.add(source=source, chart_type="bar_clustered", plot_by="columns",
-                             anchor=sheet.range(spec.anchor), width=510, height=255)
+                             anchor=sheet.range(spec.anchor), width=spec.width * POINTS_PER_CM,
+                             height=spec.height * POINTS_PER_CM)
     chart.set_x_axis_values(sheet.range(spec.categories))
     chart.title = spec.title
     if spec.x_title:

@@ -12,6 +12,8 @@ import re
 from openpyxl.chart import BarChart as XlBarChart
 from openpyxl.chart import LineChart as XlLineChart
 from openpyxl.chart import Reference, Series
+from openpyxl.chart.data_source import NumFmt
+from openpyxl.chart.label import DataLabelList
 from openpyxl.chart.series import SeriesLabel, StrRef
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -20,6 +22,7 @@ from openpyxl.utils import get_column_letter, quote_sheetname, range_boundaries
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.hyperlink import Hyperlink
+from openpyxl.worksheet.page import PageMargins
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ducha.sheets.outputplan import (
@@ -108,6 +111,9 @@ def _style_one(cell, style: Style) -> None:
         cell.font = Font(color="0563C1", underline="single")
     elif style is Style.NOTE:
         cell.alignment = Alignment(wrap_text=True, vertical="top")
+    elif style is Style.LEFT:
+        old = cell.alignment
+        cell.alignment = Alignment(horizontal="left", vertical=old.vertical, wrap_text=old.wrap_text)
     elif style in FILLS:
         cell.fill = _fill(FILLS[style])
 
@@ -158,8 +164,11 @@ def write_sheet(wb: Workbook, spec: GeneratedSheet) -> Worksheet:
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.orientation = "landscape" if spec.landscape else "portrait"
     ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
+    ws.page_setup.fitToHeight = spec.pages_tall
     ws.sheet_properties.pageSetUpPr.fitToPage = True
+    if spec.narrow_margins:
+        ws.page_margins = PageMargins(left=0.25, right=0.25, top=0.5, bottom=0.5, header=0.2, footer=0.2)
+        ws.print_options.horizontalCentered = True
     ws.oddFooter.center.text = "&A 第 &P 页，共 &N 页"
     return ws
 
@@ -179,7 +188,20 @@ def _bar_chart(ws: Worksheet, spec: BarChart) -> XlBarChart:
         ref = Reference(ws, min_col=v_min_col, min_row=t_row, max_col=v_max_col, max_row=v_max_row)
         chart.add_data(ref, titles_from_data=True)
     chart.set_categories(Reference(ws, min_col=min_col, min_row=min_row, max_col=max_col, max_row=max_row))
-    chart.height, chart.width = 9, 18
+    chart.height, chart.width = spec.height, spec.width
+    chart.x_axis.delete = chart.y_axis.delete = False
+    if spec.value_range:
+        chart.y_axis.scaling.min, chart.y_axis.scaling.max = spec.value_range
+    if spec.value_format:
+        chart.y_axis.numFmt = NumFmt(formatCode=spec.value_format, sourceLinked=False)
+    if spec.top_down:  # category axis reversed: the first row's bar on top, the value axis kept at the bottom
+        chart.x_axis.scaling.orientation = "maxMin"
+        chart.y_axis.crosses = "max"
+    if spec.data_labels:
+        chart.dataLabels = DataLabelList(showVal=True, showCatName=False, showSerName=False, showLegendKey=False,
+                                         showPercent=False, numFmt=spec.value_format or None)
+    if len(spec.series) == 1:
+        chart.legend = None
     return chart
 
 

@@ -41,7 +41,9 @@ def receipt_sheet(outcome: Outcome, findings: list[Finding] | None) -> Generated
              ("错误数", outcome.errors if findings is not None else None)]
     for label, value in facts:
         row = s.add([label, value if value not in (None, "") else "—"])
-        s.style(f"A{row}", Style.HEADER)
+        s.styles.extend([(f"A{row}", Style.HEADER), (f"B{row}", Style.LEFT)])  # numbers beside their label, as text is
+        if label == "总分":  # as the score tab shows it: 2 decimals
+            s.style(f"B{row}", Style.NUMBER)
     s.style("B5", Style.BAD if outcome.kind in ("rejected", "conflict") else Style.GOOD)  # 处理结果
     if findings is not None:
         s.add([])

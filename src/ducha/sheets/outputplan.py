@@ -31,6 +31,7 @@ class Style(StrEnum):
     LINK = "link"
     NOTE = "note"
     TOTAL = "total"
+    LEFT = "left"  # a number read as a field value (a heading's 总分, 满分): left-aligned, clear of the next label
 
 
 # Highlights on input cells are conditional-format rules whose formula carries this text, so that each adapter
@@ -93,6 +94,12 @@ class BarChart:
     anchor: str
     y_title: str = ""
     x_title: str = ""
+    width: float = 18.0  # centimetres
+    height: float = 9.0
+    value_range: tuple[float, float] | None = None  # a fixed value axis (e.g. 0-1 for shares); None: automatic
+    value_format: str = ""  # number format of the value axis and the data labels, e.g. "0%"
+    data_labels: bool = False  # each bar shows its value
+    top_down: bool = False  # the first category at the top, as in the table the chart sits beside
 
 
 @dataclass(frozen=True)
@@ -147,6 +154,8 @@ class GeneratedSheet:
     hidden_columns: list[str] = field(default_factory=list)  # column letters
     print_title_rows: str | None = None  # e.g. "1:2", repeated on every printed page
     landscape: bool = True
+    pages_tall: int = 0  # printed at most this many pages tall (scaled down to fit); 0: as many as needed
+    narrow_margins: bool = False  # 0.6 cm left and right, 1.3 cm top and bottom (more of the page for the sheet)
     tab_color: str = "C00000"
     position: int | None = None  # sheet index; None = after the input sheets
 

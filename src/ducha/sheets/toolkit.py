@@ -34,6 +34,7 @@ class SheetBuilder:
         self.conditional: list[Conditional] = []
         self.charts: list[BarChart | LineChart] = []
         self.banners: dict[int, str] = {}
+        self.heights: dict[int, float] = {}  # rows sized by hand (merged cells, which auto sizing leaves alone)
 
     @property
     def last(self) -> str:
@@ -84,5 +85,6 @@ class SheetBuilder:
             lines = sum(math.ceil(max(text_width(part), 1) / room) for part in text.split("\n"))
             if row > 1 and lines > 1:
                 heights[row] = lines * LINE_HEIGHT
+        heights.update({row: height for row, height in self.heights.items() if height > LINE_HEIGHT})
         sheet.row_heights = dict(sorted(heights.items()))
         return sheet
