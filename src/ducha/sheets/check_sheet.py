@@ -43,8 +43,7 @@ def check_results_sheet(findings: list[Finding], per_sheet: list[Completeness], 
     """One row per finding (with a link to its cell), after a summary of counts and completeness."""
     counts = count_by_severity(findings)
     s = SheetBuilder(CHECK_RESULTS_SHEET, FINDING_WIDTHS)
-    s.add([title])
-    s.style(f"A1:{s.last}1", Style.TITLE)
+    s.banner(title, Style.TITLE)
     s.add([])
     row = s.add(["问题统计", "", f"错误 {counts[Severity.ERROR]} 个", f"警告 {counts[Severity.WARNING]} 个",
                  f"提示 {counts[Severity.INFO]} 个"])

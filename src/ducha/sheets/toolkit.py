@@ -80,7 +80,7 @@ class SheetBuilder:
         first = self.next_row
         for kind in kinds:
             look = MARK_LOOKS[kind]
-            row = self.add(["标色说明" if kind is kinds[0] else "", look.name, look.meaning])
+            row = self.add(["图例" if kind is kinds[0] else "", look.name, look.meaning])
             self.styles.extend([(f"A{row}", Style.HEADER), (f"B{row}", KIND_STYLE[kind])])
             self.merges.append(f"C{row}:{self.last}{row}")
         return first
