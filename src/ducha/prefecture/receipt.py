@@ -40,9 +40,11 @@ def receipt_sheet(outcome: Outcome, findings: list[Finding] | None) -> Generated
              ("督查组", outcome.group), ("版本", outcome.version), ("总分", outcome.total),
              ("错误数", outcome.errors if findings is not None else None)]
     for label, value in facts:
-        row = s.add([label, value if value not in (None, "") else "—"])
+        shown = value if value not in (None, "") else "—"
+        row = s.add([label, shown])
         s.style(f"A{row}", Style.HEADER)
-        s.merges.append(f"B{row}:{s.last}{row}")  # a file name or a source reads on one line
+        if isinstance(shown, str):  # a file name or a source reads on one line; a number stays beside its label
+            s.merges.append(f"B{row}:{s.last}{row}")
     s.style("B5", Style.BAD if outcome.kind in ("rejected", "conflict") else Style.GOOD)  # 处理结果
     if findings is not None:
         s.add([])
