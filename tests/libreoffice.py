@@ -64,3 +64,40 @@ def convert(source: Path, target_format: str, outdir: Path, *, infilter: str | N
     result = outdir / f"{source.stem}.{extension}"
     assert done.returncode == 0 and result.exists(), f"LibreOffice failed: {done.stdout} {done.stderr}"
     return result
+
+
+def convert_each(sources: list[Path], target_format: str, outdir: Path) -> list[Path]:
+    """Convert every file of `sources` in one LibreOffice run (one start-up for all); returns the converted files."""
+    outdir.mkdir(parents=True, exist_ok=True)
+    profile = Path("/tmp") / f"lo-profile-{uuid.uuid4().hex}"
+    command = [soffice(), "--headless", "--norestore", f"-env:UserInstallation=file://{profile}",
+               "--convert-to", target_format, "--outdir", str(outdir), *map(str, sources)]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT * 2, check=False)
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
+    extension = target_format.split(":")[0]
+    results = [outdir / f"{source.stem}.{extension}" for source in sources]
+    missing = [r.name for r in results if not r.exists()]
+    assert done.returncode == 0 and not missing, f"LibreOffice failed on {missing}: {done.stdout} {done.stderr}"
+    return results
+
+
+def page_pngs(pdf: Path, stem: Path) -> list[Path]:
+    """Every page of the PDF as a PNG at 60 dpi (the pictures are for people to look at)."""
+    pdftoppm = shutil.which("pdftoppm")
+    assert pdftoppm, "pdftoppm is required: apt-get install poppler-utils"
+    subprocess.run([pdftoppm, "-png", "-r", "60", str(pdf), str(stem)], check=True, capture_output=True,
+                   timeout=TIMEOUT)
+    return sorted(stem.parent.glob(f"{stem.name}-*.png"))
+
+
+def is_blank(png: Path, *, margin: float = 0.0, share: float = 0.002) -> bool:
+    """True when almost nothing is drawn on the page: at most `share` of the pixels dark, leaving out the top and
+    bottom `margin` of the page (where a sheet's running header and footer are printed on every page)."""
+    from PIL import Image
+
+    image = Image.open(png).convert("L")
+    top, bottom = int(image.height * margin), int(image.height * (1 - margin))
+    body = image.crop((0, top, image.width, bottom))
+    return sum(body.histogram()[:128]) <= share * body.width * body.height

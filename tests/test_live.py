@@ -40,7 +40,7 @@ from ducha.model.schema import CHECK_RESULTS_SHEET, GENERATED_SHEETS, HOUSEHOLDS
 from ducha.reading.raw import read_raw_workbook
 from ducha.reading.workbook import parse_workbook
 from ducha.scoring.rubric import DEFAULT_RUBRIC
-from ducha.sheets.outputplan import FILLS, SEVERITY_STYLE, Mark, OutputPlan
+from ducha.sheets.outputplan import FILLS, MARK_LOOKS, MARK_PRECEDENCE, SEVERITY_STYLE, Mark, MarkKind, OutputPlan
 from ducha.sheets.score_sheet import share_style
 from live_payload import (  # sets XLWINGS_LICENSE_KEY and makes sure xlwings' remote engine is there
     Client,
@@ -145,7 +145,8 @@ def test_the_result_sheet_links_to_cells_and_keeps_text_as_text(problem_workbook
     grid = client.sheet(CHECK_RESULTS_SHEET)["values"]
     links = [v for row in grid for v in row if isinstance(v, str) and v.startswith("=HYPERLINK(")]
     assert f'=HYPERLINK("#\'{HOUSEHOLDS.name}\'!{planted["size"]}","{planted["size"]}")' in links
-    ratios = [row[3] for row in grid[4:] if len(row) > 3 and isinstance(row[3], str) and "/" in row[3]]
+    ratios = [row[3] for row in grid[4:] if len(row) > 3 and isinstance(row[3], str) and "/" in row[3]
+              and row[3] != "已填/应填"]
     assert ratios and all(r.startswith("'") for r in ratios)  # 已填/应填 such as 30/30 must not become a date
 
 
@@ -386,8 +387,8 @@ def test_mark_rule_formulas_carry_the_file_adapters_marker():
     from ducha.adapters.xlsx_writer import MARK_FORMULA
 
     whole, listed = mark_rules({(3, 2)})[0], mark_rules({(3, 2), (8, 2)})[0]
-    assert whole.formula(Severity.WARNING) == "=" + MARK_FORMULA.format(severity="warning")
-    assert listed.formula(Severity.ERROR) == '=ISNUMBER(FIND("|"&ROW()&"|","ducha:error|3|8|"))'
+    assert whole.formula(MarkKind.WARNING) == "=" + MARK_FORMULA.format(kind="warning")
+    assert listed.formula(MarkKind.ERROR) == '=ISNUMBER(FIND("|"&ROW()&"|","ducha:error|3|8|"))'
 
 
 @given(st.text(max_size=1200))
@@ -451,7 +452,7 @@ def test_live_and_file_adapters_agree_on_sheets_highlights_and_notes(problem_wor
     parsed = parse_workbook(read_raw_workbook(path))
     written = load_workbook(apply_plan(path, COMMANDS[command](path, parsed).plan, tmp_path / "out.xlsx"))
     assert client.sheet_names() == written.sheetnames
-    rank = {fill(s): n for n, s in enumerate((Severity.INFO, Severity.WARNING, Severity.ERROR))}
+    rank = {"#" + MARK_LOOKS[kind].fill.lower(): n for n, kind in enumerate(reversed(MARK_PRECEDENCE))}
     for name in INPUT_NAMES:
         ws = written[name]
         on_file: dict[tuple[int, int], str] = {}

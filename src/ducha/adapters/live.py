@@ -24,20 +24,26 @@ from urllib.parse import unquote, urlparse
 
 from openpyxl.utils import get_column_letter, range_boundaries
 
-from ducha.model.findings import SEVERITY_ORDER, Severity
+from ducha.model.findings import SEVERITY_ORDER
 from ducha.model.schema import GENERATED_SHEETS, INPUT_SHEETS
 from ducha.reading import normalize
 from ducha.reading.raw import RawWorkbook
 from ducha.sheets.outputplan import (
     FILLS,
+    MARK_LOOKS,
     MARK_PREFIX,
-    SEVERITY_STYLE,
+    NOTE_AUTHOR,
+    STYLE_LOOKS,
     BarChart,
     Formula,
     GeneratedSheet,
     Mark,
+    MarkKind,
     OutputPlan,
     Style,
+    mark_layers,
+    mark_notes,
+    sheet_styles,
 )
 
 log = logging.getLogger("ducha.live")
@@ -48,7 +54,6 @@ Progress = Callable[[str], None]
 
 RECORD_NAME = "ducha_marks"
 RECORD_VERSION = "ducha/1"
-NOTE_AUTHOR = "ducha"  # notes written by the file adapter
 NOTE_LIMIT = 20  # notes per run: each note is one Excel call; the 「检查结果」 sheet lists every finding anyway
 LONG_RUN = 50  # a vertical run of this many marked rows gets a rule of its own instead of a row list
 FORMULA_LIMIT = 4000  # characters of one rule formula (Excel allows 8,192; kept well below)
@@ -257,8 +262,8 @@ class MarkRule:
     rect: Rect
     rows: tuple[int, ...] | None = None
 
-    def formula(self, severity: Severity) -> str:
-        marker = f"{MARK_PREFIX}{severity.name.lower()}"
+    def formula(self, kind: MarkKind) -> str:
+        marker = f"{MARK_PREFIX}{kind.value}"
         if self.rows is None:
             return f'="{marker}"<>""'
         listed = f"{marker}|{'|'.join(map(str, self.rows))}|"
@@ -410,6 +415,8 @@ class Engine:
 
     def column_width(self, characters: float) -> float:
         """Desktop Excel measures widths in characters, Office.js in points."""
+        if not characters:
+            return 0
         return round((characters * 7 + 5) * 0.75, 2) if self.remote else characters
 
 
@@ -438,7 +445,8 @@ STYLE_PROPERTIES: dict[Style, dict[str, Any]] = {
     Style.LINK: {"font_color": LINK_COLOR, "underline": True},
     Style.NOTE: {"wrap": True, "valign": "top"},
     Style.LEFT: {"halign": "left"},
-    **{style: {"fill": FILLS[style]} for style in (Style.ERROR, Style.WARNING, Style.INFO, Style.GOOD, Style.BAD)},
+    **{style: {"fill": FILLS[style]} for style in (Style.GOOD, Style.BAD)},
+    **{style: {"fill": look.fill, "font_color": look.font, "bold": look.bold} for style, look in STYLE_LOOKS.items()},
 }
 
 
@@ -564,9 +572,11 @@ def _write_sheet(book: Any, spec: GeneratedSheet, engine: Engine, report: LiveRe
     block, link_cells = sheet_block(spec)
     if block:
         sheet.range((1, 1), (len(block), len(block[0]))).value = block
-    _column_widths(sheet, spec.column_widths, engine)
+    hidden = set(spec.hidden_columns)  # a column for machines (codes): width 0 hides it in Excel
+    _column_widths(sheet, [0 if get_column_letter(i) in hidden else w for i, w in enumerate(spec.column_widths, 1)],
+                   engine)
     _row_heights(sheet, spec.row_heights)
-    styles = list(spec.styles) + [(ref, Style.LINK) for ref in link_cells]
+    styles = sheet_styles(spec) + [(ref, Style.LINK) for ref in link_cells]
     _apply_styles(sheet, styles, engine, report)
     for ref in spec.merges:
         sheet.range(ref).merge()
@@ -757,38 +767,39 @@ def _add_chart(sheet: Any, spec: BarChart) -> None:
 
 
 def _apply_marks(book: Any, marks: list[Mark], report: LiveReport) -> MarkRecord:
-    """Highlight rules per sheet and severity (errors added last, so on top) and up to NOTE_LIMIT notes."""
+    """Highlight rules per sheet and kind of mark (the first in MARK_PRECEDENCE added last, so on top) and up to
+    NOTE_LIMIT notes."""
     present = {s.name: s for s in book.sheets}
-    cells: dict[tuple[str, Severity], set[tuple[int, int]]] = defaultdict(set)
-    for mark in marks:
-        if mark.sheet in present:
-            cells[(mark.sheet, mark.severity)].update(cells_of(parse_rect(mark.cell)))
     record = MarkRecord()
-    severity_rank = {s: -rank for s, rank in SEVERITY_ORDER.items()}
-    for (name, severity), marked in sorted(cells.items(), key=lambda kv: (severity_rank[kv[0][1]], kv[0][0])):
-        sheet = present[name]
-        color = _rgb(FILLS[SEVERITY_STYLE[severity]])
-        for rule in mark_rules(marked):
-            for added in _add_rule(sheet, rule, severity, color):
-                record.rules.setdefault(name, []).append(rect_address(added.rect))
-                report.rules += 1
-    report.marked_cells = len({(name, cell) for (name, _), marked in cells.items() for cell in marked})
+    marked_cells: set[tuple[str, tuple[int, int]]] = set()
+    layers = mark_layers([m for m in marks if m.sheet in present])
+    for name in sorted(layers):
+        for kind, refs in reversed(layers[name]):
+            cells = {cell for ref in refs for cell in cells_of(parse_rect(ref))}
+            marked_cells.update((name, cell) for cell in cells)
+            for rule in mark_rules(cells):
+                for added in _add_rule(present[name], rule, kind):
+                    record.rules.setdefault(name, []).append(rect_address(added.rect))
+                    report.rules += 1
+    report.marked_cells = len(marked_cells)
     _add_notes(present, marks, record, report)
     return record
 
 
-def _add_rule(sheet: Any, rule: MarkRule, severity: Severity, color: tuple[int, int, int]) -> list[MarkRule]:
+def _add_rule(sheet: Any, rule: MarkRule, kind: MarkKind) -> list[MarkRule]:
     """Add one highlight rule; if Excel refuses its formula as too long, add it in halves."""
+    look = MARK_LOOKS[kind]
     try:
-        sheet.range(rect_address(rule.rect)).conditional_formats.add_custom(rule.formula(severity), fill_color=color)
+        sheet.range(rect_address(rule.rect)).conditional_formats.add_custom(
+            rule.formula(kind), fill_color=_rgb(look.fill), font_color=_rgb(look.font), font_bold=look.bold)
         return [rule]
     except Exception:
         if rule.rows is None or len(rule.rows) < 2:
             raise
-        log.info("a highlight formula of %d characters was refused; adding it in halves", len(rule.formula(severity)))
+        log.info("a highlight formula of %d characters was refused; adding it in halves", len(rule.formula(kind)))
     half = len(rule.rows) // 2
     parts = [rule.rows[:half], rule.rows[half:]]
-    return [added for rows in parts for added in _add_rule(sheet, _rows_rule(rule.rect, rows), severity, color)]
+    return [added for rows in parts for added in _add_rule(sheet, _rows_rule(rule.rect, rows), kind)]
 
 
 def _rows_rule(rect: Rect, rows: tuple[int, ...]) -> MarkRule:
@@ -799,20 +810,26 @@ def _rows_rule(rect: Rect, rows: tuple[int, ...]) -> MarkRule:
 
 
 def _add_notes(present: dict[str, Any], marks: list[Mark], record: MarkRecord, report: LiveReport) -> None:
-    noted = [m for m in marks if m.note and m.sheet in present]
-    noted.sort(key=lambda m: (SEVERITY_ORDER[m.severity], list(present).index(m.sheet), parse_rect(m.cell)))
-    for mark in noted:
+    """One note per anchor cell (every mark's note on it, as the file adapter writes it), data-entry errors first."""
+    shown = [m for m in marks if m.note and m.sheet in present]
+    rank: dict[tuple[str, str], tuple[bool, int]] = {}
+    for m in shown:
+        key = (m.sheet, m.anchor)
+        rank[key] = min(rank.get(key, (True, 9)), (m.follow_up, SEVERITY_ORDER[m.severity]))
+    order = list(present)
+    notes = mark_notes(shown)
+    for sheet, anchor in sorted(notes, key=lambda k: (rank[k], order.index(k[0]), parse_rect(k[1]))):
         if report.notes_written >= NOTE_LIMIT:
             report.notes_left_out += 1
             continue
-        anchor = rect_address(parse_rect(mark.cell)[:2] * 2)
+        address = rect_address(parse_rect(anchor)[:2] * 2)
         try:
-            present[mark.sheet].range(anchor).add_note(mark.note)
+            present[sheet].range(address).add_note(notes[(sheet, anchor)])
         except NotImplementedError as exc:
             report.skip("notes", exc)
             return
         except ValueError:
             report.notes_kept += 1
             continue
-        record.notes.setdefault(mark.sheet, []).append(anchor)
+        record.notes.setdefault(sheet, []).append(address)
         report.notes_written += 1

@@ -27,6 +27,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from ducha.sheets.outputplan import (
     FILLS,
+    STYLE_LOOKS,
     BarChart,
     Formula,
     GeneratedSheet,
@@ -34,9 +35,10 @@ from ducha.sheets.outputplan import (
     Style,
     formula_text,
     sheet_ref,
+    sheet_styles,
 )
 
-AUTHOR = "ducha"
+TOP_WRAP = Alignment(wrap_text=True, vertical="top")
 
 
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # openpyxl's ILLEGAL_CHARACTERS_RE as one class: faster
@@ -102,7 +104,10 @@ def _style_one(cell, style: Style) -> None:
     elif style in (Style.HEADER, Style.TOTAL):
         cell.font = Font(bold=True)
         cell.fill = _fill(FILLS[style])
-        cell.alignment = Alignment(wrap_text=True, vertical="center")
+    elif style in STYLE_LOOKS:
+        look = STYLE_LOOKS[style]
+        cell.fill = _fill(look.fill)
+        cell.font = Font(color=look.font, bold=look.bold)
     elif style is Style.PERCENT:
         cell.number_format = "0.0%"
     elif style is Style.NUMBER:
@@ -110,7 +115,7 @@ def _style_one(cell, style: Style) -> None:
     elif style is Style.LINK:
         cell.font = Font(color="0563C1", underline="single")
     elif style is Style.NOTE:
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        cell.alignment = TOP_WRAP
     elif style is Style.LEFT:
         old = cell.alignment
         cell.alignment = Alignment(horizontal="left", vertical=old.vertical, wrap_text=old.wrap_text)
@@ -135,7 +140,7 @@ def write_sheet(wb: Workbook, spec: GeneratedSheet) -> Worksheet:
     for row, height in spec.row_heights.items():
         ws.row_dimensions[row].height = height
     done: dict = {}
-    for ref, style in spec.styles:
+    for ref, style in sheet_styles(spec):
         _apply_style(_cells(ws, ref), style, done)
     for link in spec.links:
         cell = ws[link.cell]
@@ -147,8 +152,10 @@ def write_sheet(wb: Workbook, spec: GeneratedSheet) -> Worksheet:
     for chart in spec.charts:
         ws.add_chart(_line_chart(ws, chart) if isinstance(chart, LineChart) else _bar_chart(ws, chart), chart.anchor)
     for rule in spec.conditional:
-        colour = _fill(FILLS[rule.style])
-        ws.conditional_formatting.add(rule.range, FormulaRule(formula=[rule.formula], fill=colour))
+        look = STYLE_LOOKS.get(rule.style)
+        font = Font(color=look.font, bold=look.bold) if look else None
+        ws.conditional_formatting.add(rule.range, FormulaRule(formula=[rule.formula], fill=_fill(FILLS[rule.style]),
+                                                              font=font))
     for rule in spec.validations:
         check = DataValidation(type="list", formula1=formula_text(",".join(rule.choices)), allow_blank=False,
                                showErrorMessage=True, errorTitle=rule.error_title, error=rule.error)

@@ -17,19 +17,26 @@ from openpyxl.utils import get_column_letter
 
 from ducha.adapters.files import backup, write_bytes_atomically
 from ducha.adapters.package import PackageError, SheetMarks, add_results
-from ducha.adapters.sheet_writer import AUTHOR, printable, put_value, write_rows, write_sheet
+from ducha.adapters.sheet_writer import printable, put_value, write_rows, write_sheet
 from ducha.adapters.writer import build_generated_workbook, pack_zip, workbook_bytes
-from ducha.model.findings import Severity
 from ducha.model.schema import GENERATED_SHEETS
 from ducha.reading.gc_pause import gc_paused
-from ducha.sheets.outputplan import FILLS, MARK_PREFIX, Mark, OutputPlan, Style, formula_values, text_width
+from ducha.sheets.outputplan import (
+    MARK_LOOKS,
+    MARK_PREFIX,
+    NOTE_AUTHOR,
+    Mark,
+    OutputPlan,
+    formula_values,
+    mark_layers,
+    mark_notes,
+    text_width,
+)
 
-__all__ = ["AUTHOR", "MARK_FORMULA", "RESULT_SUFFIX", "Written", "apply_plan", "default_output", "put_value",
+__all__ = ["MARK_FORMULA", "RESULT_SUFFIX", "Written", "apply_plan", "default_output", "put_value",
            "write_results", "write_sheet"]
 
-MARK_FORMULA = '"' + MARK_PREFIX + '{severity}"<>""'  # always true; identifies ducha's own highlight rules
-MARK_FILLS = {Severity.ERROR: FILLS[Style.ERROR], Severity.WARNING: FILLS[Style.WARNING],
-              Severity.INFO: FILLS[Style.INFO]}
+MARK_FORMULA = '"' + MARK_PREFIX + '{kind}"<>""'  # always true; identifies ducha's own highlight rules
 NOTE_SIZE = (360, 160)
 RESULT_SUFFIX = ".结果"  # every command's result file: <name>.结果.xlsx
 OLD_RESULT_SUFFIXES = (RESULT_SUFFIX, ".checked")
@@ -60,22 +67,14 @@ def default_output(source: Path) -> Path:
 
 
 def _sheet_marks(marks: list[Mark], sheets: set[str]) -> dict[str, SheetMarks]:
-    """ducha's marks grouped per input sheet: one rule per severity (errors first in precedence), one note per
-    anchor cell (the first mark's)."""
-    rank = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
-    cells: dict[tuple[str, Severity], list[str]] = {}
+    """ducha's marks grouped per input sheet: one rule per kind of mark (in MARK_PRECEDENCE), one note per anchor
+    cell (every mark's note on it)."""
     grouped: dict[str, SheetMarks] = {}
-    for mark in marks:
-        if mark.sheet not in sheets:
-            continue
-        cells.setdefault((mark.sheet, mark.severity), []).append(mark.cell)
-        notes = grouped.setdefault(mark.sheet, SheetMarks()).notes
-        anchor = mark.cell.split(":")[0].replace("$", "")
-        if mark.note and anchor not in notes:
-            notes[anchor] = printable(mark.note)
-    for (sheet, severity), refs in sorted(cells.items(), key=lambda kv: rank[kv[0][1]]):
-        grouped[sheet].rules.append((sorted(set(refs)), MARK_FILLS[severity],
-                                     MARK_FORMULA.format(severity=severity.name.lower())))
+    for sheet, layers in mark_layers([m for m in marks if m.sheet in sheets]).items():
+        grouped[sheet] = SheetMarks(rules=[(sorted(refs), MARK_LOOKS[kind], MARK_FORMULA.format(kind=kind.value))
+                                           for kind, refs in layers])
+    for (sheet, anchor), note in mark_notes([m for m in marks if m.sheet in sheets]).items():
+        grouped[sheet].notes[anchor] = printable(note)
     return grouped
 
 
@@ -88,7 +87,7 @@ def _scratch(plan: OutputPlan) -> bytes:
 def _with_results(data: bytes, plan: OutputPlan, scratch: bytes | None, input_sheets: set[str]) -> bytes:
     generated = set(GENERATED_SHEETS) | {s.name for s in plan.sheets}
     parts = add_results(data, scratch, [(s.name, s.position) for s in plan.sheets], generated,
-                        _sheet_marks(plan.marks, input_sheets - generated), marker=MARK_PREFIX, author=AUTHOR,
+                        _sheet_marks(plan.marks, input_sheets - generated), marker=MARK_PREFIX, author=NOTE_AUTHOR,
                         note_size=NOTE_SIZE)
     return pack_zip(parts)
 
