@@ -24,7 +24,6 @@ from ducha.model.schema import CHECK_RESULTS_SHEET, FOLLOW_UP_SHEET, SCORE_SHEET
 from ducha.reading.workbook import ParsedWorkbook
 from ducha.scoring.rubric import DEFAULT_RUBRIC, Rubric
 from ducha.sheets.check_sheet import check_plan
-from ducha.sheets.followup_sheet import follow_up_plan
 from ducha.sheets.outputplan import GeneratedSheet, OutputPlan
 from ducha.sheets.score_sheet import ScoreOutput, score_workbook
 
@@ -88,9 +87,8 @@ def run_score_command(path: Path, parsed: ParsedWorkbook, rubric: Rubric = DEFAU
 def run_flag_command(path: Path, parsed: ParsedWorkbook, rubric: Rubric = DEFAULT_RUBRIC) -> CommandResult:
     """「跟进清单」 and the highlights with notes on the flagged input rows."""
     score = score_workbook(parsed.data, rubric)
-    followed = follow_up_plan(parsed.data, score)
-    sheets = [s for s in followed.sheets if s.name == FOLLOW_UP_SHEET]
-    return CommandResult(plan=OutputPlan(sheets=_ordered(sheets), marks=followed.marks),
+    sheets = [s for s in score.plan.sheets if s.name == FOLLOW_UP_SHEET]
+    return CommandResult(plan=OutputPlan(sheets=_ordered(sheets), marks=score.plan.marks),
                          summary=_flag_summary(score), score=score)
 
 
@@ -98,8 +96,8 @@ def run_all_command(path: Path, parsed: ParsedWorkbook, rubric: Rubric = DEFAULT
     """Check, score and flag in one pass."""
     result = check_parsed(path, parsed)
     score = score_workbook(parsed.data, rubric)
-    checked, followed = check_output(result), follow_up_plan(parsed.data, score)
-    plan = OutputPlan(sheets=_ordered(checked.sheets + followed.sheets), marks=checked.marks + followed.marks)
+    checked = check_output(result)
+    plan = OutputPlan(sheets=_ordered(checked.sheets + score.plan.sheets), marks=checked.marks + score.plan.marks)
     summary = "\n".join((_check_summary(result), _score_summary(score), _flag_summary(score)))
     return CommandResult(plan=plan, summary=summary, check=result, score=score)
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 from openpyxl.utils import get_column_letter
 
 from ducha.model.records import InspectionData
-from ducha.model.schema import FOLLOW_UP_SHEET, SHEETS_BY_KEY
+from ducha.model.schema import FOLLOW_UP_SHEET, SCORE_SHEET, SHEETS_BY_KEY
 from ducha.scoring.followup import FOLLOW_UP_LEVEL_TEXT, Flag
-from ducha.sheets.outputplan import GeneratedSheet, Link, Mark, OutputPlan, Style
-from ducha.sheets.score_sheet import ScoreOutput
+from ducha.scoring.indicators import SPECS
+from ducha.sheets.outputplan import GeneratedSheet, Link, Mark, Style
 from ducha.sheets.template import form_headers
 from ducha.sheets.toolkit import SheetBuilder
 
@@ -22,22 +22,25 @@ SOURCE_HEADER, CODE_COLUMN = "来源", get_column_letter(len(HEADERS))
 LEVEL_STYLE = {"重点跟进": Style.FOLLOW_UP_MARKER, "一般跟进": Style.FOLLOW_UP, "补充资料": Style.INFO}
 
 
-def _sources(score: ScoreOutput) -> dict[int, tuple[str, Link | None]]:
-    """Flag number -> (source text, link) as the score run drew them (the 评分 rows it links to are its own)."""
-    drawn = next((s for s in score.plan.sheets if s.name == FOLLOW_UP_SHEET), None)
-    if drawn is None:
-        return {}
-    header = next(i for i, row in enumerate(drawn.rows) if SOURCE_HEADER in row)
-    column = drawn.rows[header].index(SOURCE_HEADER)
-    links = {link.cell: link for link in drawn.links}
-    letter = get_column_letter(column + 1)
-    return {n: (row[column], links.get(f"{letter}{header + 1 + n}"))
-            for n, row in enumerate(drawn.rows[header + 1:], start=1)}
+def sheet_name(data: InspectionData, key: str) -> str:
+    return data.sheet_names.get(key) or SHEETS_BY_KEY[key].name
 
 
-def follow_up_sheet(flags: list[Flag], county: str, month: str,
-                    sources: dict[int, tuple[str, Link | None]]) -> GeneratedSheet:
-    """One row per flag: who, its follow-up level, the problem, why, what to do and where it comes from."""
+def flag_source(data: InspectionData, f: Flag, score_rows: dict[str, int]) -> tuple[str, Link | None]:
+    """Where a flag comes from: its text and a link to the 评分 row of its indicator or to its input row/cell."""
+    if f.sheet == "score":
+        row = score_rows.get(f.indicator or "")
+        text = f"评分 {SPECS[f.indicator].name}" if f.indicator else "评分"
+        return text, Link("", SCORE_SHEET, f"E{row}") if row else None
+    sheet = sheet_name(data, f.sheet)
+    target = f"A{f.row}" if f.row else f.cell
+    return f"{sheet} {f'第 {f.row} 行' if f.row else f.cell}", Link("", sheet, target) if target else None
+
+
+def follow_up_sheet(data: InspectionData, flags: list[Flag], county: str, month: str,
+                    score_rows: dict[str, int]) -> GeneratedSheet:
+    """One row per flag: who, its follow-up level, the problem, why, what to do and where it comes from (linked to
+    the 评分 row of its indicator, `score_rows`, or to its input row)."""
     s = SheetBuilder(FOLLOW_UP_SHEET, WIDTHS, full_width=True)
     s.banner(f"跟进清单：{county} {month}，共 {len(flags)} 条", Style.TITLE)
     s.legend()
@@ -45,7 +48,7 @@ def follow_up_sheet(flags: list[Flag], county: str, month: str,
     header = s.add(HEADERS, Style.HEADER)
     source = get_column_letter(HEADERS.index(SOURCE_HEADER) + 1)
     for n, f in enumerate(flags, start=1):
-        text, link = sources.get(n, ("", None))
+        text, link = flag_source(data, f, score_rows)
         row = s.add([n, f.level, f.follow_up_level, f.township, f.village, f.household, f.masked_id, f.problem,
                      "；".join(r.text for r in f.reasons), f.action, text,
                      "、".join(dict.fromkeys(r.code for r in f.reasons))])
@@ -54,10 +57,6 @@ def follow_up_sheet(flags: list[Flag], county: str, month: str,
             s.link(f"{source}{row}", link.sheet, link.target)
     return s.build(freeze=f"A{header + 1}", auto_filter=f"A{header}:{s.last}{max(len(s.rows), header)}", position=1,
                    print_title_rows=f"{header}:{header}", hidden_columns=[CODE_COLUMN])
-
-
-def _sheet_name(data: InspectionData, key: str) -> str:
-    return data.sheet_names.get(key) or SHEETS_BY_KEY[key].name
 
 
 def _row_end(data: InspectionData, key: str) -> str:
@@ -81,14 +80,6 @@ def follow_up_marks(data: InspectionData, flags: list[Flag]) -> list[Mark]:
             continue
         note = (f"【{f.follow_up_level}】督查发现：{f.problem}。原因：{'；'.join(r.text for r in f.reasons)}。"
                 f"建议：{f.action}")
-        marks.append(Mark(sheet=_sheet_name(data, f.sheet), cell=f"A{row}:{_row_end(data, f.sheet)}{row}",
+        marks.append(Mark(sheet=sheet_name(data, f.sheet), cell=f"A{row}:{_row_end(data, f.sheet)}{row}",
                           severity=f.severity, note=note, follow_up=True))
     return marks
-
-
-def follow_up_plan(data: InspectionData, score: ScoreOutput) -> OutputPlan:
-    """The score run's sheets with 「跟进清单」 drawn in the one visual language, and the follow-up marks."""
-    card = score.card
-    sheet = follow_up_sheet(score.flags, card.county or "", card.month or "", _sources(score))
-    return OutputPlan(sheets=[sheet if s.name == FOLLOW_UP_SHEET else s for s in score.plan.sheets],
-                      marks=follow_up_marks(data, score.flags))

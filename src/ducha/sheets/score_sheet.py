@@ -15,7 +15,7 @@ from openpyxl.utils import get_column_letter
 
 from ducha.model.privacy import mask_id
 from ducha.model.records import ROW, InspectionData, records
-from ducha.model.schema import EVIDENCE_SHEET, FOLLOW_UP_SHEET, SCORE_SHEET, SHEETS_BY_KEY, VILLAGE_EVIDENCE_SHEET
+from ducha.model.schema import EVIDENCE_SHEET, SCORE_SHEET, VILLAGE_EVIDENCE_SHEET
 from ducha.scoring.followup import Flag, build_flags
 from ducha.scoring.indicators import (
     HOUSEHOLD_COLUMNS,
@@ -34,15 +34,14 @@ from ducha.scoring.indicators import (
 from ducha.scoring.judgments import JUDGMENT_NAMES, HouseholdJudgment, judge_households
 from ducha.scoring.rubric import DEFAULT_RUBRIC, EFFECT_NAMES, KIND_NAMES, Rubric
 from ducha.scoring.scorecard import Deduction, ScoreCard, score_inspection
+from ducha.sheets.followup_sheet import follow_up_marks, follow_up_sheet, sheet_name
 from ducha.sheets.outputplan import (
     LINE_HEIGHT,
-    SEVERITY_STYLE,
     BarChart,
     Conditional,
     Formula,
     GeneratedSheet,
     Link,
-    Mark,
     OutputPlan,
     Style,
     auto_row_heights,
@@ -73,10 +72,6 @@ class ScoreOutput:
     judgments: list[HouseholdJudgment] = field(default_factory=list)
 
 
-def _sheet_name(data: InspectionData, key: str) -> str:
-    return data.sheet_names.get(key) or SHEETS_BY_KEY[key].name
-
-
 def _evidence_sheets(data: InspectionData, judgments: list[HouseholdJudgment]) -> tuple[GeneratedSheet, ...]:
     """「判定明细」 (one row per household) and 「村级明细」 (one row per village), linked to their source rows."""
     households = household_evidence(data, judgments)
@@ -89,12 +84,12 @@ def _evidence_sheets(data: InspectionData, judgments: list[HouseholdJudgment]) -
         verdicts, reasons = notes[rec[ROW]]
         rec.update(id_number=mask_id(rec["id_number"]), verdicts=verdicts, reasons=reasons)
         row = hh.add([rec[k] for k in EVIDENCE_HEADERS])
-        hh.links.append(Link(f"A{row}", _sheet_name(data, "households"), f"A{rec[ROW]}"))
+        hh.links.append(Link(f"A{row}", sheet_name(data, "households"), f"A{rec[ROW]}"))
     vg = SheetBuilder(VILLAGE_EVIDENCE_SHEET, vg_widths, full_width=True)
     vg.add(list(VILLAGE_HEADERS.values()), Style.HEADER)
     for rec in records(village_evidence(data)):
         row = vg.add([rec[k] for k in VILLAGE_HEADERS])
-        vg.links.append(Link(f"A{row}", _sheet_name(data, "villages"), f"A{rec[ROW]}"))
+        vg.links.append(Link(f"A{row}", sheet_name(data, "villages"), f"A{rec[ROW]}"))
     return tuple(sheet.build(freeze="A2", auto_filter=f"A1:{sheet.last}{len(sheet.rows)}",
                              tab_color="808080") for sheet in (hh, vg))
 
@@ -125,7 +120,7 @@ def _sample_formulas(spec: SampleSpec, counts: dict[str, int], row: int) -> tupl
 
 
 def _county_formulas(spec: CountySpec, data: InspectionData, row: int) -> tuple[Any, Any, str] | None:
-    sheet = _sheet_name(data, "county")
+    sheet = sheet_name(data, "county")
     cells = {k: data.county.cells.get(k) for k in (spec.a, spec.b) if k}
     if not all(cells.values()):
         return None
@@ -172,7 +167,7 @@ def _evidence_link(sheet: SheetBuilder, row: int, evidence: tuple, data: Inspect
     first = evidence[0]
     target = f"A{first.row}" if first.row else first.cell
     if target:
-        sheet.links.append(Link(f"D{row}", _sheet_name(data, first.sheet), target))
+        sheet.links.append(Link(f"D{row}", sheet_name(data, first.sheet), target))
     return first.text + (f" 等 {len(evidence)} 处" if len(evidence) > 1 else "")
 
 
@@ -326,62 +321,16 @@ def _score_sheet(data: InspectionData, indicators: list[Indicator],
     return s, rows
 
 
-def _source(data: InspectionData, f: Flag, score_rows: dict[str, int]) -> tuple[str, str, str]:
-    """(text, sheet, target cell) of a flag's source."""
-    if f.sheet == "score":
-        row = score_rows.get(f.indicator or "")
-        return f"评分 {SPECS[f.indicator].name}" if f.indicator else "评分", SCORE_SHEET, f"E{row}" if row else ""
-    sheet = _sheet_name(data, f.sheet)
-    return f"{sheet} {f'第 {f.row} 行' if f.row else f.cell}", sheet, f"A{f.row}" if f.row else f.cell
-
-
-def _follow_up_sheet(data: InspectionData, flags: list[Flag], score_rows: dict[str, int],
-                     card: ScoreCard) -> GeneratedSheet:
-    headers = ["序号", "级别", "严重程度", "乡镇", "村", "户主", "身份证号", "问题", "原因代码", "原因说明", "建议措施",
-               "来源"]
-    widths = [5, 5, 7, 9, 9, 8, 20, 18, 14, 40, 30, 16]
-    s = SheetBuilder(FOLLOW_UP_SHEET, widths, full_width=True)
-    s.add([f"跟进清单：{card.county or ''} {card.month or ''}，共 {len(flags)} 条"], Style.TITLE)
-    s.merges.append(f"A1:{get_column_letter(len(headers))}1")
-    s.add(headers, Style.HEADER)
-    for n, f in enumerate(flags, start=1):
-        text, sheet, target = _source(data, f, score_rows)
-        row = s.add([n, f.level, f.severity.value, f.township, f.village, f.household, f.masked_id, f.problem,
-                     "、".join(dict.fromkeys(r.code for r in f.reasons)), "；".join(r.text for r in f.reasons),
-                     f.action, text])
-        s.styles.extend([(f"A{row}:L{row}", Style.NOTE), (f"C{row}", SEVERITY_STYLE[f.severity])])
-        if target:
-            s.links.append(Link(f"L{row}", sheet, target))
-    return s.build(freeze="A3", auto_filter=f"A2:L{len(s.rows)}", position=1)
-
-
-def _marks(data: InspectionData, flags: list[Flag]) -> list[Mark]:
-    marks = []
-    for f in flags:
-        if f.sheet in ("households", "villages") and f.row:
-            letters = data.column_letters.get(f.sheet) or {}
-            last = max(letters.values(), key=lambda c: (len(c), c)) if letters else get_column_letter(
-                len(SHEETS_BY_KEY[f.sheet].fields))
-            cell = f"A{f.row}:{last}{f.row}"
-        elif f.sheet == "county" and f.cell:
-            cell = f.cell
-        else:
-            continue
-        note = f"督查发现：{f.problem}。原因：{'；'.join(r.text for r in f.reasons)}。建议：{f.action}"
-        marks.append(Mark(sheet=_sheet_name(data, f.sheet), cell=cell, severity=f.severity, note=note))
-    return marks
-
-
 def build_score_output(data: InspectionData, judgments: list[HouseholdJudgment], indicators: list[Indicator],
                        card: ScoreCard, flags: list[Flag]) -> ScoreOutput:
     """The generated sheets, marks, expected formula values and conditional colours of one score run."""
     builder, score_rows = _score_sheet(data, indicators, card)
     score = builder.build(freeze="A5", position=0, print_title_rows="1:2", pages_tall=2, narrow_margins=True)
-    follow_up = _follow_up_sheet(data, flags, score_rows, card)
-    plan = OutputPlan(sheets=[score, follow_up, *_evidence_sheets(data, judgments)], marks=_marks(data, flags))
+    follow_up = follow_up_sheet(data, flags, card.county or "", card.month or "", score_rows)
+    plan = OutputPlan(sheets=[score, follow_up, *_evidence_sheets(data, judgments)],
+                      marks=follow_up_marks(data, flags))
     first, last = min(score_rows.values(), default=1), max(score_rows.values(), default=1)
     score.conditional = [Conditional(f"H{first}:H{last}", f'H{first}="红旗"', Style.BAD)]  # not the header
-    follow_up.print_title_rows = "1:2"
     for sheet in plan.sheets:
         if sheet is not score:
             sheet.row_heights = auto_row_heights(sheet)
