@@ -61,6 +61,8 @@ HOSTILE: dict[str, tuple[Callable[[Path], Path], Refusal]] = {
     "FIFO named .xlsx": (hostile.fifo, Refusal.NOT_REGULAR),
     "symlink to /dev/zero": (hostile.dev_zero_link, Refusal.NOT_REGULAR),
     "XXE parameter entity in sharedStrings": (hostile.xxe_in_shared_strings, Refusal.XML_DECLARATION),
+    "XXE parameter entity in an .ods": (hostile.xxe_in_ods_content, Refusal.XML_DECLARATION),
+    ".ods value row repeated 300,000 times": (hostile.ods_repeat_bomb, Refusal.ZIP_BOMB),
     "directory": (lambda folder: (folder / "文件夹.xlsx").mkdir() or folder / "文件夹.xlsx", Refusal.DIRECTORY),
     "dangling symlink": (hostile.dangling_link, Refusal.BROKEN_LINK),
     "looping symlink": (hostile.looping_link, Refusal.BROKEN_LINK),
@@ -225,3 +227,26 @@ def test_json_with_an_argument_error_is_still_one_object(tmp_path: Path, argv: l
     assert done.returncode == payload["exit"] == 2
     assert payload["error"].startswith("命令行参数有误") and payload["refusal"] is None
     assert "usage" not in done.stderr and "error:" not in done.stderr
+
+
+def _ods_rows(tmp_path: Path, name: str, rows: bytes) -> Path:
+    """The real .ods with `rows` appended to its first table."""
+    return hostile._ods_with_content(tmp_path / name, lambda xml: xml.replace(b"</table:table>", rows + b"</table:table>",
+                                                                              1))
+
+
+def test_an_ods_with_a_million_empty_repeated_rows_is_read_as_libreoffice_writes_it(tmp_path: Path) -> None:
+    empty = b'<table:table-row table:number-rows-repeated="1048000"><table:table-cell/></table:table-row>'
+    admitted = admit(_ods_rows(tmp_path, "空行.ods", empty))
+    assert admitted.kind == "ods"
+
+
+def test_an_ods_value_beyond_a_million_empty_rows_is_refused_naming_its_table_and_cell(tmp_path: Path) -> None:
+    far = (b'<table:table-row table:number-rows-repeated="1048570"><table:table-cell/></table:table-row>'
+           b'<table:table-row><table:table-cell table:number-columns-repeated="9"/>'
+           b'<table:table-cell office:value-type="float" office:value="1"><text:p>1</text:p></table:table-cell>'
+           b'</table:table-row>')
+    with pytest.raises(Refused) as refused:
+        admit(_ods_rows(tmp_path, "远处有值.ods", far))
+    assert refused.value.code == "sheet-extent"
+    assert "「Visible」" in str(refused.value) and "J10485" in str(refused.value)

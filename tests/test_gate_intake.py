@@ -22,6 +22,8 @@ SHAPES: dict[str, tuple[Callable[[Path], Path], Refusal]] = {
     "FIFO named .xlsx": (hostile.fifo, Refusal.NOT_REGULAR),
     "symlink to /dev/zero": (hostile.dev_zero_link, Refusal.NOT_REGULAR),
     "XXE parameter entity in sharedStrings": (hostile.xxe_in_shared_strings, Refusal.XML_DECLARATION),
+    "XXE parameter entity in an .ods": (hostile.xxe_in_ods_content, Refusal.XML_DECLARATION),
+    ".ods value row repeated 300,000 times": (hostile.ods_repeat_bomb, Refusal.ZIP_BOMB),
     "dangling symlink": (hostile.dangling_link, Refusal.BROKEN_LINK),
     "looping symlink": (hostile.looping_link, Refusal.BROKEN_LINK),
 }

@@ -8,7 +8,9 @@ sheets so written into the clerk's package.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.chart import BarChart as XlBarChart
 from openpyxl.chart import LineChart as XlLineChart
 from openpyxl.chart import Reference, Series
@@ -20,6 +22,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter, quote_sheetname, range_boundaries
 from openpyxl.workbook.workbook import Workbook
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.page import PageMargins
@@ -56,20 +59,35 @@ def _cell_value(value: object) -> object:
     return "=" + value.expr if isinstance(value, Formula) else printable(value)
 
 
-def write_rows(ws: Worksheet, rows: list[list[object]], *, sparse: bool = False) -> None:
+def write_rows(ws: Worksheet, rows: list[list[object]]) -> None:
     """Write the rows from A1; a `str` is text even when it starts with "=" (it is put in as text directly,
-    without openpyxl's guessing and checking, which also makes long sheets faster). `sparse`: no cell is made for
-    None or "" (a copy of a far-reaching input sheet costs its values, not its extent)."""
+    without openpyxl's guessing and checking, which also makes long sheets faster)."""
     for number, row in enumerate(rows, start=1):
         for column, value in enumerate(row, start=1):
-            if sparse and (value is None or value == ""):
-                continue
             if isinstance(value, str):
                 cell = ws.cell(number, column)
                 cell._value = printable(value)[:MAX_TEXT]
                 cell.data_type = "s"
             else:
                 ws.cell(number, column, _cell_value(value))
+
+
+def stream_rows(ws: WriteOnlyWorksheet, rows: Iterable[list[object]]) -> None:
+    """Append the rows to a write-only sheet, so memory follows one row, not the sheet (a values copy of a large
+    input); a `str` is text whatever it starts with, "" and None leave the cell out."""
+    for row in rows:
+        cells: list[object] = []
+        for value in row:
+            if isinstance(value, str):
+                if not value:
+                    cells.append(None)
+                    continue
+                cell = WriteOnlyCell(ws)
+                cell._value, cell.data_type = printable(value)[:MAX_TEXT], "s"
+                cells.append(cell)
+            else:
+                cells.append(value)
+        ws.append(cells)
 
 
 def put_value(ws: Worksheet, row: int, column: int, value: object) -> None:

@@ -14,10 +14,11 @@ from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.cell_range import CellRange
 
 from ducha.adapters.files import backup, write_bytes_atomically
 from ducha.adapters.package import PackageError, SheetMarks, add_results
-from ducha.adapters.sheet_writer import printable, put_value, write_rows, write_sheet
+from ducha.adapters.sheet_writer import printable, put_value, stream_rows, write_sheet
 from ducha.adapters.writer import build_generated_workbook, pack_zip, workbook_bytes
 from ducha.model.schema import GENERATED_SHEETS
 from ducha.reading.gc_pause import gc_paused
@@ -106,22 +107,23 @@ def _input_sheet_names(data: bytes) -> set[str]:
 
 
 def _values_copy(source: Path, plan: OutputPlan) -> bytes:
-    """A plain workbook holding the values of the input's sheets (never as formulas), merged ranges kept."""
+    """A plain workbook holding the values of the input's sheets (never as formulas), merged ranges kept; written
+    row by row (openpyxl's write-only mode), so a large input costs its rows in memory, not a cell object each."""
     from ducha.reading.raw import read_raw_workbook
 
     raw = read_raw_workbook(source)
     generated = set(GENERATED_SHEETS) | {s.name for s in plan.sheets}
-    wb = Workbook()
-    wb.remove(wb.active)
+    wb = Workbook(write_only=True)
     for name, grid in raw.sheets.items():
         if name in generated:
             continue
         ws = wb.create_sheet(name[:31])
-        write_rows(ws, grid, sparse=True)
         for column, width in enumerate(_fitting_widths(grid), start=1):
             ws.column_dimensions[get_column_letter(column)].width = width
         for r0, c0, r1, c1 in raw.merged.get(name, []):
-            ws.merge_cells(start_row=r0 + 1, start_column=c0 + 1, end_row=r1 + 1, end_column=c1 + 1)
+            ws.merged_cells.add(CellRange(min_row=r0 + 1, min_col=c0 + 1, max_row=r1 + 1, max_col=c1 + 1))
+        stream_rows(ws, grid)
+        raw.sheets[name] = []  # written: its rows can go
     if not wb.worksheets:
         wb.create_sheet("原表")
     return workbook_bytes(wb)
