@@ -231,8 +231,8 @@ def test_json_with_an_argument_error_is_still_one_object(tmp_path: Path, argv: l
 
 def _ods_rows(tmp_path: Path, name: str, rows: bytes) -> Path:
     """The real .ods with `rows` appended to its first table."""
-    return hostile._ods_with_content(tmp_path / name, lambda xml: xml.replace(b"</table:table>", rows + b"</table:table>",
-                                                                              1))
+    end = b"</table:table>"
+    return hostile._ods_with_content(tmp_path / name, lambda xml: xml.replace(end, rows + end, 1))
 
 
 def test_an_ods_with_a_million_empty_repeated_rows_is_read_as_libreoffice_writes_it(tmp_path: Path) -> None:
