@@ -218,8 +218,9 @@ def test_inputs_that_cannot_hold_results_get_a_new_results_workbook(kind: str, r
     out = capsys.readouterr()
     assert code in (0, 1), out.err
     assert "程序内部错误" not in out.out + out.err
-    result = source.with_name(f"{source.stem}.结果.xlsx")
-    assert result.exists() and source.read_bytes() == before
+    result = source.with_name(f"{source.stem}.{kind}.结果.xlsx")  # never the name of an .xlsx's results
+    assert result.exists() and source.read_bytes() == before and default_output(source) == result
+    assert default_output(result) == result  # checking the results again writes them again, not .结果.结果
     assert f".{kind} 格式" in out.out and result.name in out.out.replace("\n", "")
     wb = openpyxl.load_workbook(result)
     assert {"检查结果", "评分"} <= set(wb.sheetnames)

@@ -56,15 +56,17 @@ class Written:
 
 def default_output(source: Path) -> Path:
     """<name>.结果.xlsx (or .xlsm) next to the input; a result file's own name when the input is one (its suffix
-    replaced, never repeated); always .xlsx for an input that cannot hold results (.xls, .xlsb, .ods)."""
+    replaced, never repeated). An input that cannot hold results gets <name>.xls.结果.xlsx (.xlsb, .ods): its format
+    stays in the name, so 清水县.xls and 清水县.xlsx side by side never write over each other's results."""
     source = Path(source)
     stem = source.stem
     for suffix in OLD_RESULT_SUFFIXES:
         if stem.endswith(suffix) and stem != suffix:
             stem = stem.removesuffix(suffix)
             break
-    extension = source.suffix.lower() if source.suffix.lower() in IN_PACKAGE else ".xlsx"
-    return source.with_name(f"{stem}{RESULT_SUFFIX}{extension}")
+    if source.suffix.lower() in IN_PACKAGE:
+        return source.with_name(f"{stem}{RESULT_SUFFIX}{source.suffix.lower()}")
+    return source.with_name(f"{stem}{source.suffix.lower()}{RESULT_SUFFIX}.xlsx")
 
 
 def _sheet_marks(marks: list[Mark], sheets: set[str]) -> dict[str, SheetMarks]:
