@@ -231,6 +231,7 @@ def test_inputs_that_cannot_hold_results_get_a_new_results_workbook(kind: str, r
         assert any(c.comment and c.comment.author == "ducha" for row in ws.iter_rows() for c in row)
 
 
+
 def test_a_workbook_openpyxl_cannot_load_still_gets_its_results_in_place(tmp_path: Path) -> None:
     """Apache POI's picture.xlsx has cell styles openpyxl refuses (TypeError on load): the old openpyxl round trip
     ended in 程序内部错误; the package edit writes the results and keeps every other part byte for byte."""
@@ -249,3 +250,19 @@ def test_a_workbook_openpyxl_cannot_load_still_gets_its_results_in_place(tmp_pat
     book = python_calamine.CalamineWorkbook.from_path(str(result))
     assert book.sheet_names[:3] == ["评分", "检查结果", "跟进清单"]
     assert book.get_sheet_by_name("评分").to_python()[2][1] not in ("", None)
+
+
+def test_the_values_copy_of_an_ods_wraps_long_text_in_rows_that_read_straight_across(tmp_path: Path) -> None:
+    """The demo workbook saved as .ods by LibreOffice: in its values copy, 说明's long texts wrap in their column, their
+    rows are as high as they need with every value at the top, and each copied sheet prints as wide as the page."""
+    from ducha.app.demo import write_demo_workbook
+
+    source = convert(write_demo_workbook(tmp_path / "示例.xlsx"), "ods", tmp_path)
+    assert main(["check", str(source)]) == 1
+    wb = openpyxl.load_workbook(default_output(source))
+    copies = [wb[name] for name in python_calamine.CalamineWorkbook.from_path(str(source)).sheet_names]
+    guide = wb["说明"]
+    long = [c for row in guide.iter_rows() for c in row if isinstance(c.value, str) and len(c.value) > 60]
+    assert long and all(c.alignment.wrap_text and guide.row_dimensions[c.row].height > 15 for c in long)
+    assert all(c.alignment.vertical == "top" for c in guide[long[0].row] if c.value is not None)
+    assert all(s.page_setup.fitToWidth == 1 and s.sheet_properties.pageSetUpPr.fitToPage for s in copies)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.chart import BarChart as XlBarChart
 from openpyxl.chart import LineChart as XlLineChart
 from openpyxl.chart import Reference, Series
@@ -30,6 +30,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from ducha.sheets.outputplan import (
     FILLS,
+    LINE_HEIGHT,
     STYLE_LOOKS,
     BarChart,
     Formula,
@@ -39,13 +40,17 @@ from ducha.sheets.outputplan import (
     formula_text,
     sheet_ref,
     sheet_styles,
+    text_lines,
+    text_width,
 )
 
 TOP_WRAP = Alignment(wrap_text=True, vertical="top")
+TOP = Alignment(vertical="top")
 
 
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # openpyxl's ILLEGAL_CHARACTERS_RE as one class: faster
 MAX_TEXT = 32767  # characters a cell holds
+MAX_ROW_HEIGHT = 409  # points: Excel's highest row
 
 
 def printable(value: object) -> object:
@@ -72,21 +77,34 @@ def write_rows(ws: Worksheet, rows: list[list[object]]) -> None:
                 ws.cell(number, column, _cell_value(value))
 
 
-def stream_rows(ws: WriteOnlyWorksheet, rows: Iterable[list[object]]) -> None:
+def stream_rows(ws: WriteOnlyWorksheet, rows: Iterable[list[object]], widths: list[float]) -> None:
     """Append the rows to a write-only sheet, so memory follows one row, not the sheet (a values copy of a large
-    input); a `str` is text whatever it starts with, "" and None leave the cell out."""
-    for row in rows:
+    input); a `str` is text whatever it starts with (wrapped, top-aligned, where it is wider than its column of
+    `widths`, its row as high as it needs), "" and None leave the cell out."""
+    for number, row in enumerate(rows, start=1):
         cells: list[object] = []
-        for value in row:
+        lines = 1
+        for column, value in enumerate(row):
             if isinstance(value, str):
                 if not value:
                     cells.append(None)
                     continue
                 cell = WriteOnlyCell(ws)
                 cell._value, cell.data_type = printable(value)[:MAX_TEXT], "s"
+                width = widths[column] if column < len(widths) else 8
+                if "\n" in value or text_width(value) > width - 2:
+                    cell.alignment = TOP_WRAP
+                    lines = max(lines, text_lines(value, width))
                 cells.append(cell)
             else:
                 cells.append(value)
+        if lines > 1:  # the row reads straight across: every value at the top, as its wrapped text starts
+            ws.row_dimensions[number].height = min(lines * LINE_HEIGHT, MAX_ROW_HEIGHT)
+            for i, item in enumerate(cells):
+                if item is not None and not isinstance(item, Cell):
+                    item = cells[i] = WriteOnlyCell(ws, item)
+                if item is not None and not item.alignment.wrap_text:
+                    item.alignment = TOP
         ws.append(cells)
 
 

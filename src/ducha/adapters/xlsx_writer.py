@@ -39,6 +39,7 @@ __all__ = ["MARK_FORMULA", "RESULT_SUFFIX", "Written", "apply_plan", "default_ou
 
 MARK_FORMULA = '"' + MARK_PREFIX + '{kind}"<>""'  # always true; identifies ducha's own highlight rules
 NOTE_SIZE = (360, 160)
+PAPER_A4 = 9  # openpyxl's Worksheet.PAPERSIZE_A4
 RESULT_SUFFIX = ".结果"  # every command's result file: <name>.结果.xlsx
 OLD_RESULT_SUFFIXES = (RESULT_SUFFIX, ".checked")
 IN_PACKAGE = (".xlsx", ".xlsm")
@@ -120,11 +121,15 @@ def _values_copy(source: Path, plan: OutputPlan) -> bytes:
         if name in generated:
             continue
         ws = wb.create_sheet(name[:31])
-        for column, width in enumerate(_fitting_widths(grid), start=1):
+        widths = _fitting_widths(grid)
+        for column, width in enumerate(widths, start=1):
             ws.column_dimensions[get_column_letter(column)].width = width
         for r0, c0, r1, c1 in raw.merged.get(name, []):
             ws.merged_cells.add(CellRange(min_row=r0 + 1, min_col=c0 + 1, max_row=r1 + 1, max_col=c1 + 1))
-        stream_rows(ws, grid)
+        ws.page_setup.paperSize, ws.page_setup.orientation = PAPER_A4, "landscape"  # printed as wide as the page
+        ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        stream_rows(ws, grid, widths)
         raw.sheets[name] = []  # written: its rows can go
     if not wb.worksheets:
         wb.create_sheet("原表")
