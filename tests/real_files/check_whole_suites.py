@@ -42,12 +42,12 @@ def extract(mirror: Path, folder: Path) -> list[Path]:
 
 def main(mirrors: Path, work: Path) -> int:
     failed = 0
-    for suite in SUITES:
-        folder = work / suite
+    for number, suite in enumerate(SUITES, start=1):
+        folder = work / f"suite{number}"  # not the suite's name: it would show in every path the output repeats
         folder.mkdir(parents=True, exist_ok=True)
         files = extract(mirrors / suite / "repo", folder)
         before = {f: corpus._digest(f) for f in files}
-        results = work / f"{suite}.results"
+        results = work / f"suite{number}.results"
         results.mkdir(exist_ok=True)
         chunks = [files[i:i + corpus.CHUNK] for i in range(0, len(files), corpus.CHUNK)]
         with ThreadPoolExecutor(corpus.PROCESSES) as pool:
