@@ -110,6 +110,36 @@ def xxe_in_shared_strings(folder: Path) -> Path:
     return write_parts(folder / "外部实体.xlsx", entries)
 
 
+REAL_ODS = Path(__file__).resolve().parent / "real_files" / "tafia__tests_any_sheets.ods"
+
+
+def _ods_with_content(target: Path, change) -> Path:
+    """A real .ods (written by LibreOffice) with its content.xml changed; mimetype first and stored, as ODF wants."""
+    entries = parts(REAL_ODS)
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("mimetype", entries.pop("mimetype"), compress_type=zipfile.ZIP_STORED)
+        for name, content in entries.items():
+            archive.writestr(name, change(content) if name == "content.xml" else content)
+    return target
+
+
+def ods_repeat_bomb(folder: Path) -> Path:
+    """An .ods whose first row, holding values, is repeated 300,000 times over 18 columns: 5 million value cells
+    from a few kilobytes (calamine expands every repeat)."""
+    def change(xml: bytes) -> bytes:
+        xml = re.sub(rb"<table:table-row([^>]*)>", rb'<table:table-row table:number-rows-repeated="300000"\1>', xml,
+                     count=1)
+        return re.sub(rb"<table:table-cell([^>/]*)office:value-type",
+                      rb'<table:table-cell table:number-columns-repeated="18"\1office:value-type', xml, count=1)
+    return _ods_with_content(folder / "重复炸弹.ods", change)
+
+
+def xxe_in_ods_content(folder: Path) -> Path:
+    """A parameter-entity XXE in an .ods content.xml."""
+    return _ods_with_content(folder / "外部实体.ods", lambda xml: xml.replace(
+        b"?>", b'?><!DOCTYPE office:document-content [<!ENTITY % p SYSTEM "file:///etc/passwd"> %p;]>', 1))
+
+
 def fifo(folder: Path) -> Path:
     path = folder / "管道.xlsx"
     os.mkfifo(path)
@@ -119,6 +149,18 @@ def fifo(folder: Path) -> Path:
 def dev_zero_link(folder: Path) -> Path:
     path = folder / "零设备.xlsx"
     path.symlink_to("/dev/zero")
+    return path
+
+
+def dangling_link(folder: Path) -> Path:
+    path = folder / "失效链接.xlsx"
+    path.symlink_to(folder / "不存在.xlsx")
+    return path
+
+
+def looping_link(folder: Path) -> Path:
+    path = folder / "循环链接.xlsx"
+    path.symlink_to(path)
     return path
 
 

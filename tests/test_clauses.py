@@ -34,3 +34,25 @@ def test_no_clause_row_lacks_its_code_or_test() -> None:
     rows = _clause_rows()
     assert len(rows) >= 50
     assert [r[0] for r in rows if len(r) != 4 or not all(r) or "tests/" not in r[3]] == []
+
+
+LAYERS = "model|reading|checks|scoring|sheets|adapters|prefecture|app"
+CODE_REF = re.compile(rf"`((?:{LAYERS})/[\w/]+\.py)`((?:,? `[\w.]+`)*)")
+
+
+def test_every_named_module_and_name_exists() -> None:
+    """Each `layer/module.py` the table names exists, and so does each `name` written right after it."""
+    refs = CODE_REF.findall(TABLE)
+    assert len(refs) > 30
+    missing = []
+    for module, names in refs:
+        path = ROOT / "src" / "ducha" / module
+        if not path.exists():
+            missing.append(module)
+            continue
+        source = path.read_text(encoding="utf-8")
+        for name in re.findall(r"`([\w.]+)`", names):
+            last = name.split(".")[-1]
+            if not re.search(rf"^\s*(?:def|class|async def)\s+{last}\b|^\s*{last}\s*[:=]", source, re.MULTILINE):
+                missing.append(f"{module} {name}")
+    assert missing == []

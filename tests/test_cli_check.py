@@ -141,7 +141,7 @@ def test_a_workbook_with_errors_exits_1_and_prints_where_the_problems_are(spoile
     assert main(["check", str(spoiled)]) == 1
     out = capsys.readouterr().out
     assert "错误 1 个，警告 1 个" in out
-    assert f"农户调查!{SIZE}" in out and f"农户调查!{INCOME}" in out
+    assert f"「农户调查」{SIZE}" in out and f"「农户调查」{INCOME}" in out
 
 
 def test_a_workbook_with_only_warnings_exits_0(tmp_path: Path) -> None:

@@ -75,15 +75,19 @@ def test_county_flags_point_at_the_figure_and_red_flags_at_the_score():
 
 
 def test_follow_up_sheet_has_one_row_per_flag_with_a_link_to_the_source():
+    from ducha.sheets.followup_sheet import HEADERS
+
     out = score_workbook(make_data([household("exited", housing_secured="否", _row=5)]))
     sheet = out.plan.sheets[1]
     assert sheet.name == "跟进清单"
-    assert sheet.rows[1][-1] == "来源"
-    rows = sheet.rows[2:]
+    header = sheet.rows.index(HEADERS)
+    rows = sheet.rows[header + 1:]
+    source, level = HEADERS.index("来源"), HEADERS.index("跟进级别")
     assert [r[1] for r in rows] == ["农户", "县"]
-    assert rows[0][6] == "110105********002X" and rows[0][-1] == "农户调查 第 5 行"
+    assert rows[0][6] == "110105********002X" and rows[0][source] == "农户调查 第 5 行"
+    assert {r[level] for r in rows} <= {"重点跟进", "一般跟进", "补充资料"}
     assert [(link.cell, link.sheet, link.target) for link in sheet.links] == [
-        ("L3", "农户调查", "A5"), ("L4", "评分", f"E{_score_row(out, '脱贫人口错退率')}")]
+        (f"K{header + 2}", "农户调查", "A5"), (f"K{header + 3}", "评分", f"E{_score_row(out, '脱贫人口错退率')}")]
 
 
 def _score_row(out, name):
@@ -95,10 +99,11 @@ def test_flagged_input_rows_are_marked_with_a_note_and_values_are_untouched():
                      county(funds_integrated=100.0))
     before = data.households.copy()
     marks = score_workbook(data).plan.marks
-    assert [(m.sheet, m.cell, m.severity) for m in marks] == [
-        ("农户调查", "A3:AW3", Severity.ERROR), ("村级核查", "A2:U2", Severity.WARNING),
-        ("县级核查", "B15", Severity.WARNING)]
-    assert marks[0].note.startswith("督查发现：漏评。原因：年人均纯收入 1 元，低于 2019 年国家扶贫标准 3,218 元")
+    assert [(m.sheet, m.cell, m.severity, m.follow_up) for m in marks] == [
+        ("农户调查", "A3:AW3", Severity.ERROR, True), ("村级核查", "A2:U2", Severity.WARNING, True),
+        ("县级核查", "A15:D15", Severity.WARNING, True)]  # the whole row: a figure to follow up, not a cell to fix
+    assert marks[0].note.startswith("【重点跟进】督查发现：漏评。原因：年人均纯收入 1 元，"
+                                    "低于 2019 年国家扶贫标准 3,218 元")
     assert data.households.equals(before)
 
 

@@ -5,6 +5,9 @@ python-calamine reads is read; whole-column formatting is read normally."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -29,18 +32,6 @@ def check_json(path: Path, out: Path) -> tuple[int, dict, str]:
     done = hostile.ducha("check", str(path), "--out", str(out), "--json",
                          env={"DUCHA_LOG_DIR": str(out.parent / "logs")})
     return done.returncode, json.loads(done.stdout), done.stderr
-
-
-def dangling_link(folder: Path) -> Path:
-    path = folder / "失效链接.xlsx"
-    path.symlink_to(folder / "不存在.xlsx")
-    return path
-
-
-def looping_link(folder: Path) -> Path:
-    path = folder / "循环链接.xlsx"
-    path.symlink_to(path)
-    return path
 
 
 def encrypted(folder: Path) -> Path:
@@ -70,9 +61,11 @@ HOSTILE: dict[str, tuple[Callable[[Path], Path], Refusal]] = {
     "FIFO named .xlsx": (hostile.fifo, Refusal.NOT_REGULAR),
     "symlink to /dev/zero": (hostile.dev_zero_link, Refusal.NOT_REGULAR),
     "XXE parameter entity in sharedStrings": (hostile.xxe_in_shared_strings, Refusal.XML_DECLARATION),
+    "XXE parameter entity in an .ods": (hostile.xxe_in_ods_content, Refusal.XML_DECLARATION),
+    ".ods value row repeated 300,000 times": (hostile.ods_repeat_bomb, Refusal.ZIP_BOMB),
     "directory": (lambda folder: (folder / "文件夹.xlsx").mkdir() or folder / "文件夹.xlsx", Refusal.DIRECTORY),
-    "dangling symlink": (dangling_link, Refusal.BROKEN_LINK),
-    "looping symlink": (looping_link, Refusal.BROKEN_LINK),
+    "dangling symlink": (hostile.dangling_link, Refusal.BROKEN_LINK),
+    "looping symlink": (hostile.looping_link, Refusal.BROKEN_LINK),
     "password-protected .xlsx": (encrypted, Refusal.ENCRYPTED),
     "WPS .et": (renamed("sheetjs__wps_fn.et", "县表.et"), Refusal.WPS_ET),
     "Numbers": (renamed("sheetjs__minimal_112.numbers", "县表.numbers"), Refusal.NUMBERS),
@@ -116,8 +109,28 @@ def test_whole_column_formatting_is_read_normally(tmp_path: Path) -> None:
     grids = read_raw_workbook(formatted)
     assert max(len(grid) for grid in grids.sheets.values()) < 100  # styled empty cells are not rows
     assert formatted.read_bytes() == before
-    # WRITE_PENDING (issue 10): `ducha check` then writes its results copy through openpyxl, which expands the
-    # whole-column styles (17 GB); the new writer of issue 10 must make that proportional to the cells too.
+
+
+@pytest.mark.parametrize("command", ["check", "run"])
+def test_whole_column_formatting_and_a_sheet_wide_dimension_go_through_the_writer_in_time_and_memory(
+        tmp_path: Path, command: str) -> None:
+    """Whole columns styled, <dimension ref="A1:XFD1048576"/> and styled empty cells at row 1,048,576: `ducha check`
+    and `ducha run` write their results copy under the 10 s and 1.5 GB limits, with the same findings as the plain
+    workbook, the styled columns kept and the input unchanged."""
+    clean = hostile.clean_workbook(tmp_path / "clean.xlsx")
+    formatted = hostile.whole_column_formatting(clean, tmp_path / "整列格式.xlsx")
+    before = formatted.read_bytes()
+    done = hostile.ducha(command, str(formatted), "--out", str(tmp_path / "结果.xlsx"), "--json",
+                         env={"DUCHA_LOG_DIR": str(tmp_path / "logs")})
+    plain = hostile.ducha(command, str(clean), "--out", str(tmp_path / "原样结果.xlsx"), "--json",
+                          env={"DUCHA_LOG_DIR": str(tmp_path / "logs")})
+    assert done.returncode in (0, 1), done.stderr
+    result, reference = json.loads(done.stdout), json.loads(plain.stdout)
+    assert result["counts"] == reference["counts"]
+    assert formatted.read_bytes() == before
+    written = hostile.parts(tmp_path / "结果.xlsx")
+    households = written[hostile.HOUSEHOLDS_PART]
+    assert b'<col min="1" max="16384"' in households  # the clerk's column formats are kept
 
 
 @pytest.mark.parametrize("name", ["tafia__tests_any_sheets.xls", "tafia__tests_any_sheets.xlsb",
@@ -184,20 +197,59 @@ def test_an_encrypted_ods_is_refused_as_password_protected(tmp_path: Path) -> No
 
 
 def test_library_warnings_go_to_the_log_not_the_console(tmp_path: Path) -> None:
-    """A workbook without styles.xml makes openpyxl warn (UserWarning) when results are written."""
+    """A warning raised by a library while a command runs is written to the log, never to the console."""
     clean = hostile.clean_workbook(tmp_path / "clean.xlsx")
-    entries = hostile.parts(clean)
-    entries.pop("xl/styles.xml", None)
-    entries["[Content_Types].xml"] = entries["[Content_Types].xml"].replace(
-        b'<Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.'
-        b'spreadsheetml.styles+xml"/>', b"")
-    entries["xl/_rels/workbook.xml.rels"] = __import__("re").sub(
-        rb'<Relationship [^>]*styles.xml"/>', b"", entries["xl/_rels/workbook.xml.rels"])
-    path = hostile.write_parts(tmp_path / "无样式.xlsx", entries)
-    done = hostile.ducha("check", str(path), "--out", str(tmp_path / "结果.xlsx"),
-                         env={"DUCHA_LOG_DIR": str(tmp_path / "logs")})
+    script = (
+        "import sys, warnings\n"
+        "import ducha.reading.raw as raw\n"
+        "from ducha.app import cli\n"
+        "read = raw._read_grids\n"
+        "def noisy(*args, **kwargs):\n"
+        "    warnings.warn('a library says: this is deprecated', UserWarning)\n"
+        "    return read(*args, **kwargs)\n"
+        "raw._read_grids = noisy\n"
+        "sys.exit(cli.main(sys.argv[1:]))\n")
+    logs = tmp_path / "logs"
+    done = subprocess.run([sys.executable, "-W", "always", "-c", script, "check", str(clean), "--out",
+                           str(tmp_path / "结果.xlsx")], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "DUCHA_LOG_DIR": str(logs)})
     assert done.returncode in (0, 1), done.stderr
-    assert "Warning" not in done.stderr and "warn" not in done.stderr.lower()
+    assert "UserWarning" not in done.stdout + done.stderr and "deprecated" not in done.stdout + done.stderr
+    logged = "".join(p.read_text(encoding="utf-8") for p in logs.rglob("*") if p.is_file())
+    assert "a library says: this is deprecated" in logged
+
+
+@pytest.mark.parametrize("argv", [["check", "--json"], ["check", "x.xlsx", "--json", "--不存在"],
+                                  ["run", "x.xlsx", "--json", "--rubric"]])
+def test_json_with_an_argument_error_is_still_one_object(tmp_path: Path, argv: list[str]) -> None:
+    done = hostile.ducha(*argv, env={"DUCHA_LOG_DIR": str(tmp_path / "logs")})
+    payload = json.loads(done.stdout)
+    assert done.returncode == payload["exit"] == 2
+    assert payload["error"].startswith("命令行参数有误") and payload["refusal"] is None
+    assert "usage" not in done.stderr and "error:" not in done.stderr
+
+
+def _ods_rows(tmp_path: Path, name: str, rows: bytes) -> Path:
+    """The real .ods with `rows` appended to its first table."""
+    end = b"</table:table>"
+    return hostile._ods_with_content(tmp_path / name, lambda xml: xml.replace(end, rows + end, 1))
+
+
+def test_an_ods_with_a_million_empty_repeated_rows_is_read_as_libreoffice_writes_it(tmp_path: Path) -> None:
+    empty = b'<table:table-row table:number-rows-repeated="1048000"><table:table-cell/></table:table-row>'
+    admitted = admit(_ods_rows(tmp_path, "空行.ods", empty))
+    assert admitted.kind == "ods"
+
+
+def test_an_ods_value_beyond_a_million_empty_rows_is_refused_naming_its_table_and_cell(tmp_path: Path) -> None:
+    far = (b'<table:table-row table:number-rows-repeated="1048570"><table:table-cell/></table:table-row>'
+           b'<table:table-row><table:table-cell table:number-columns-repeated="9"/>'
+           b'<table:table-cell office:value-type="float" office:value="1"><text:p>1</text:p></table:table-cell>'
+           b'</table:table-row>')
+    with pytest.raises(Refused) as refused:
+        admit(_ods_rows(tmp_path, "远处有值.ods", far))
+    assert refused.value.code == "sheet-extent"
+    assert "「Visible」" in str(refused.value) and "J10485" in str(refused.value)
 
 
 def _scan(sheet_xml: bytes, chunk: int) -> tuple:

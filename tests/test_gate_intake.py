@@ -22,6 +22,10 @@ SHAPES: dict[str, tuple[Callable[[Path], Path], Refusal]] = {
     "FIFO named .xlsx": (hostile.fifo, Refusal.NOT_REGULAR),
     "symlink to /dev/zero": (hostile.dev_zero_link, Refusal.NOT_REGULAR),
     "XXE parameter entity in sharedStrings": (hostile.xxe_in_shared_strings, Refusal.XML_DECLARATION),
+    "XXE parameter entity in an .ods": (hostile.xxe_in_ods_content, Refusal.XML_DECLARATION),
+    ".ods value row repeated 300,000 times": (hostile.ods_repeat_bomb, Refusal.ZIP_BOMB),
+    "dangling symlink": (hostile.dangling_link, Refusal.BROKEN_LINK),
+    "looping symlink": (hostile.looping_link, Refusal.BROKEN_LINK),
 }
 
 
@@ -74,5 +78,16 @@ def test_a_workbook_without_a_month_is_rejected_with_that_reason_even_twice(tmp_
     assert len(events) == 3  # exactly one outcome per file
     assert outcomes[first.name]["kind"] == outcomes[second.name]["kind"] == "rejected"
     assert outcomes[first.name]["reason"] == outcomes[second.name]["reason"] == NO_MONTH
+    assert "「基本信息」" in NO_MONTH and "督查月份" in NO_MONTH  # the sheet and the field as the template names them
     assert outcomes[good.name]["kind"] == "accepted"
     assert first.read_bytes() == second.read_bytes() == before
+
+
+def test_intake_takes_a_workbook_with_whole_column_formatting_and_a_sheet_wide_dimension(tmp_path: Path) -> None:
+    formatted = hostile.whole_column_formatting(hostile.clean_workbook(tmp_path / "clean.xlsx"),
+                                                tmp_path / "整列格式.xlsx")
+    before = formatted.read_bytes()
+    code, output, events = intake(tmp_path, formatted)
+    assert code == 0, output
+    assert [(e["kind"], e["file_name"]) for e in events] == [("accepted", formatted.name)]
+    assert formatted.read_bytes() == before

@@ -39,7 +39,9 @@ from ducha.model.findings import Severity
 from ducha.model.schema import CHECK_RESULTS_SHEET, GENERATED_SHEETS, HOUSEHOLDS, INPUT_SHEETS
 from ducha.reading.raw import read_raw_workbook
 from ducha.reading.workbook import parse_workbook
-from ducha.sheets.outputplan import FILLS, SEVERITY_STYLE, Mark, OutputPlan
+from ducha.scoring.rubric import DEFAULT_RUBRIC
+from ducha.sheets.outputplan import FILLS, MARK_LOOKS, MARK_PRECEDENCE, SEVERITY_STYLE, Mark, MarkKind, OutputPlan
+from ducha.sheets.score_sheet import share_style
 from live_payload import (  # sets XLWINGS_LICENSE_KEY and makes sure xlwings' remote engine is there
     Client,
     Rule,
@@ -143,7 +145,8 @@ def test_the_result_sheet_links_to_cells_and_keeps_text_as_text(problem_workbook
     grid = client.sheet(CHECK_RESULTS_SHEET)["values"]
     links = [v for row in grid for v in row if isinstance(v, str) and v.startswith("=HYPERLINK(")]
     assert f'=HYPERLINK("#\'{HOUSEHOLDS.name}\'!{planted["size"]}","{planted["size"]}")' in links
-    ratios = [row[3] for row in grid[4:] if len(row) > 3 and isinstance(row[3], str) and "/" in row[3]]
+    ratios = [row[3] for row in grid[4:] if len(row) > 3 and isinstance(row[3], str) and "/" in row[3]
+              and row[3] != "已填/应填"]
     assert ratios and all(r.startswith("'") for r in ratios)  # 已填/应填 such as 30/30 must not become a date
 
 
@@ -384,8 +387,8 @@ def test_mark_rule_formulas_carry_the_file_adapters_marker():
     from ducha.adapters.xlsx_writer import MARK_FORMULA
 
     whole, listed = mark_rules({(3, 2)})[0], mark_rules({(3, 2), (8, 2)})[0]
-    assert whole.formula(Severity.WARNING) == "=" + MARK_FORMULA.format(severity="warning")
-    assert listed.formula(Severity.ERROR) == '=ISNUMBER(FIND("|"&ROW()&"|","ducha:error|3|8|"))'
+    assert whole.formula(MarkKind.WARNING) == "=" + MARK_FORMULA.format(kind="warning")
+    assert listed.formula(MarkKind.ERROR) == '=ISNUMBER(FIND("|"&ROW()&"|","ducha:error|3|8|"))'
 
 
 @given(st.text(max_size=1200))
@@ -449,7 +452,7 @@ def test_live_and_file_adapters_agree_on_sheets_highlights_and_notes(problem_wor
     parsed = parse_workbook(read_raw_workbook(path))
     written = load_workbook(apply_plan(path, COMMANDS[command](path, parsed).plan, tmp_path / "out.xlsx"))
     assert client.sheet_names() == written.sheetnames
-    rank = {fill(s): n for n, s in enumerate((Severity.INFO, Severity.WARNING, Severity.ERROR))}
+    rank = {"#" + MARK_LOOKS[kind].fill.lower(): n for n, kind in enumerate(reversed(MARK_PRECEDENCE))}
     for name in INPUT_NAMES:
         ws = written[name]
         on_file: dict[tuple[int, int], str] = {}
@@ -501,3 +504,45 @@ def test_merged_areas_are_found_like_calamine_reports_them():
     assert sheet.calls < 200
     unmerged = FakeMergeSheet([])
     assert live._merged_areas(unmerged, (1, 1, 4000, 47)) == [] and unmerged.calls == 1
+
+
+@pytest.mark.parametrize("shown", ['x",cmd|"/C calc"!A0,"', '")&HYPERLINK("http://evil.example","', "a'b\"\"c", 12.5])
+def test_a_link_label_cannot_break_out_of_its_string(shown) -> None:
+    """The live adapter's =HYPERLINK(...) keeps a hostile display text inside its string literal: exactly two
+    text operands, the second being the text itself."""
+    from openpyxl.formula import Tokenizer
+
+    from ducha.adapters.live import hyperlink_formula
+
+    formula = hyperlink_formula("农户'调查", "A3", shown)
+    tokens = [t for t in Tokenizer(formula).items if t.type == "OPERAND"]
+    assert [t.subtype for t in tokens] == ["TEXT", "TEXT" if isinstance(shown, str) else "NUMBER"]
+    label = tokens[1].value
+    assert (label[1:-1].replace('""', '"') if isinstance(shown, str) else float(label)) == shown
+    assert tokens[0].value == "\"#'农户''调查'!A3\""
+
+
+def test_a_link_label_that_starts_with_a_formula_sign_is_not_put_in_a_formula() -> None:
+    from ducha.adapters.live import hyperlink_formula
+
+    assert hyperlink_formula("检查结果", "A1", "=cmd|' /C calc'!A0") is None
+
+
+def test_score_in_excel_draws_the_share_chart_beside_the_items_and_colours_them_by_share(problem_workbook):
+    path, _ = problem_workbook
+    client = Client(payload_from_xlsx(path))
+    _, applied = run(client, "score")
+    on_tab = [a for a in applied if a.sheet == "评分"]
+    (chart,) = [a.action["args"] for a in on_tab if a.func == "addChart"]
+    assert chart[3] == "$E$7:$E$14" and chart[9] == "$F$7"  # the 得分率 column, beside section 一
+    left = [(a.action["start_row"], a.action["start_column"]) for a in on_tab if a.func == "setHorizontalAlignment"]
+    assert (1, 3) in left  # D2:D3 (0-based row 1, column 3): 满分 stands clear of 「评分细则」
+    score = COMMANDS["score"](path, parse_workbook(read_raw_workbook(path)), DEFAULT_RUBRIC).score
+    colours = {}  # (0-based row, column) -> fill, from the block fills the adapter sends
+    for a in on_tab:
+        if a.func == "setRangeColors":
+            for r, row in enumerate(a.action["args"][0], start=a.action["start_row"]):
+                colours.update({(r, c): v for c, v in enumerate(row, start=a.action["start_column"]) if v != "keep"})
+    for number, item in enumerate(score.card.items, start=7):  # 0-based row of D8 is 7
+        want = "#" + FILLS[share_style(item.points, item.max_points)].lower()
+        assert colours[(number, 3)] == colours[(number, 4)] == want, item.key

@@ -355,3 +355,44 @@ class Proxy:
         self.stalled.set()
         self.closing.wait(timeout=120)
 
+
+
+def test_the_summary_button_also_takes_the_mailbox_named_in_the_settings(
+        server: imap_server.Server, folder: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ducha.app import ribbon
+
+    books = workbooks(tmp_path)
+    append(server, folder, message("丹寨县 <dzx@county.example.cn>", "丹寨县督查工作簿",
+                                   [("丹寨县.xlsx", books["丹寨县"])]))
+    inbox = tmp_path / "收件"
+    inbox.mkdir()
+    (inbox / "清水县.xlsx").write_bytes(books["清水县"])
+    write_settings_workbook(settings_path(inbox / "督查档案"),
+                            Settings(imap_host=server.host, imap_port=server.port, mail_user=server.user,
+                                     mail_folder=folder))
+    monkeypatch.setenv(PASSWORD_ENV, server.password)
+    monkeypatch.setenv("SSL_CERT_FILE", str(server.ca_file))  # the test server's own CA, as an office would install
+    before = folder_state(server, folder)
+
+    class Book:  # Excel's Workbooks.Open is not needed: the dialogs below open nothing
+        pass
+
+    class Dialogs:
+        def open_workbook(self, path: Path) -> bool:
+            return True
+
+    shown = [ribbon.summarise(Book(), lambda text: None, Dialogs(), pick_folder=lambda book: str(inbox))
+             for _ in range(2)]
+
+    assert f"收件邮箱 {server.user}（{folder}）：新邮件 1 封" in shown[0] and "接收 2 份" in shown[0]
+    assert "新邮件 0 封" in shown[1] and "接收 0 份，重复 1 份" in shown[1]  # each message once
+    with Archive(inbox / "督查档案") as archive:
+        assert sorted(r["county"] for r in archive.current("2019-11")) == ["丹寨县", "清水县"]
+    assert folder_state(server, folder) == before  # nothing moved or deleted
+
+
+def test_the_summary_button_without_a_mailbox_in_the_settings_takes_the_folder_alone(tmp_path: Path) -> None:
+    from ducha.app import ribbon
+
+    lines, outcomes = ribbon._take_configured_mailbox(tmp_path / "督查档案", lambda text: None)
+    assert (lines, outcomes) == ([], [])

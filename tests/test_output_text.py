@@ -175,3 +175,49 @@ def test_cached_values_equal_pythons_in_openpyxl_calamine_and_libreoffice(scored
         assert _same(cached[sheet][ref].value, want), (sheet, ref)
         assert _same(grid[row - 1][column - 1], want), (sheet, ref)
         assert _same(recalculated[sheet][ref].value, want), (sheet, ref)
+
+
+def test_each_sheet_that_repeats_user_text_holds_the_payloads_as_text_cells(outputs: list[Path]) -> None:
+    """跟进清单, 判定明细, 检查结果 (names, 备注, 不认可原因, finding values), the report's 跟进汇总, the ledger's
+    问题台账 and the letters: the payloads are there, each in a text cell, none in a formula."""
+    by_name = {path.name: path for path in outputs}
+    wanted = {"运行.xlsx": ["跟进清单", "判定明细", "检查结果"], "检查.xlsx": ["检查结果"], "汇总.xlsx": ["跟进汇总"],
+              "台账.xlsx": ["问题台账"], "台账-再导出.xlsx": ["问题台账"]}
+    for file, sheets in wanted.items():
+        book = openpyxl.load_workbook(by_name[file])
+        for sheet in sheets:
+            cells = [c for row in book[sheet].iter_rows() for c in row if isinstance(c.value, str)]
+            carrying = [c for c in cells if any(p.strip() in c.value for p in PAYLOADS)]
+            assert carrying, (file, sheet)
+            assert all(c.data_type != "f" for c in carrying), (file, sheet)
+    letters = [p for p in outputs if p.suffix == ".docx"]
+    text = b"".join(parts(letters[0]).values()).decode("utf-8")
+    assert any(re.sub(r"[<>&\"']", "", p.strip()) in text for p in PAYLOADS)
+
+
+CACHED = re.compile(rb"(<f\b[^>]*>[^<]*</f>|<f\b[^>]*/>)<v>[^<]*</v>")
+
+
+def with_wrong_cached_values(source: Path, target: Path) -> Path:
+    """A copy of `source` whose every formula cell claims the cached result 999 (as an auditor would tamper)."""
+    with zipfile.ZipFile(source) as original, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as copy:
+        for item in original.infolist():
+            data = original.read(item)
+            if item.filename.startswith("xl/worksheets/sheet"):
+                data = CACHED.sub(rb"\1<v>999</v>", data)
+            copy.writestr(item, data)
+    return target
+
+
+def test_libreoffice_recalculates_a_deliberately_wrong_cached_value_to_pythons(scored) -> None:
+    """Proof that the LibreOffice checks recalculate: every cached result says 999, LibreOffice's say Python's."""
+    folder, out, expected = scored
+    tampered = with_wrong_cached_values(out, folder / "篡改.xlsx")
+    stored = openpyxl.load_workbook(tampered, data_only=True)
+    assert stored["评分"]["B3"].value == 999 and expected[("评分", "B3")] != 999  # the tampering took
+
+    recalculated = openpyxl.load_workbook(convert(tampered, "xlsx", folder / "lo-tampered"), data_only=True)
+
+    wrong = [(sheet, ref) for (sheet, ref), want in expected.items() if not _same(recalculated[sheet][ref].value, want)]
+    assert wrong == []
+    assert recalculated["评分"]["B3"].value == pytest.approx(expected[("评分", "B3")], abs=1e-9)

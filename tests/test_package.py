@@ -218,8 +218,9 @@ def test_inputs_that_cannot_hold_results_get_a_new_results_workbook(kind: str, r
     out = capsys.readouterr()
     assert code in (0, 1), out.err
     assert "程序内部错误" not in out.out + out.err
-    result = source.with_name(f"{source.stem}.结果.xlsx")
-    assert result.exists() and source.read_bytes() == before
+    result = source.with_name(f"{source.stem}.{kind}.结果.xlsx")  # never the name of an .xlsx's results
+    assert result.exists() and source.read_bytes() == before and default_output(source) == result
+    assert default_output(result) == result  # checking the results again writes them again, not .结果.结果
     assert f".{kind} 格式" in out.out and result.name in out.out.replace("\n", "")
     wb = openpyxl.load_workbook(result)
     assert {"检查结果", "评分"} <= set(wb.sheetnames)
@@ -228,6 +229,7 @@ def test_inputs_that_cannot_hold_results_get_a_new_results_workbook(kind: str, r
         ws = wb[HOUSEHOLDS]
         assert ws["G2"].value == 0  # the values copy holds the input's values, and the error is marked
         assert any(c.comment and c.comment.author == "ducha" for row in ws.iter_rows() for c in row)
+
 
 
 def test_a_workbook_openpyxl_cannot_load_still_gets_its_results_in_place(tmp_path: Path) -> None:
@@ -248,3 +250,19 @@ def test_a_workbook_openpyxl_cannot_load_still_gets_its_results_in_place(tmp_pat
     book = python_calamine.CalamineWorkbook.from_path(str(result))
     assert book.sheet_names[:3] == ["评分", "检查结果", "跟进清单"]
     assert book.get_sheet_by_name("评分").to_python()[2][1] not in ("", None)
+
+
+def test_the_values_copy_of_an_ods_wraps_long_text_in_rows_that_read_straight_across(tmp_path: Path) -> None:
+    """The demo workbook saved as .ods by LibreOffice: in its values copy, 说明's long texts wrap in their column, their
+    rows are as high as they need with every value at the top, and each copied sheet prints as wide as the page."""
+    from ducha.app.demo import write_demo_workbook
+
+    source = convert(write_demo_workbook(tmp_path / "示例.xlsx"), "ods", tmp_path)
+    assert main(["check", str(source)]) == 1
+    wb = openpyxl.load_workbook(default_output(source))
+    copies = [wb[name] for name in python_calamine.CalamineWorkbook.from_path(str(source)).sheet_names]
+    guide = wb["说明"]
+    long = [c for row in guide.iter_rows() for c in row if isinstance(c.value, str) and len(c.value) > 60]
+    assert long and all(c.alignment.wrap_text and guide.row_dimensions[c.row].height > 15 for c in long)
+    assert all(c.alignment.vertical == "top" for c in guide[long[0].row] if c.value is not None)
+    assert all(s.page_setup.fitToWidth == 1 and s.sheet_properties.pageSetUpPr.fitToPage for s in copies)

@@ -84,6 +84,11 @@ def test_sample_rates_lie_in_zero_one_and_points_in_zero_max(data, rubric):
     assert card.max_total == 100
     for item in card.items:
         assert abs(item.max_points - item.points - sum(d.points for d in item.deductions)) < 1e-6
+    # points are kept as shown (2 decimals): the shown items add up to the shown total, the deductions to the items
+    shown = [float(f"{item.points:.2f}") for item in card.items]
+    assert shown == [item.points for item in card.items]
+    assert f"{sum(shown):.2f}" == f"{card.total:.2f}"
+    assert all(float(f"{d.points:.2f}") == d.points for item in card.items for d in item.deductions)
 
 
 @settings(deadline=None, max_examples=150)

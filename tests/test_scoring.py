@@ -187,7 +187,8 @@ def test_score_sheet_has_formulas_for_every_ratio_and_a_chart():
     formulas = {(r, c) for r, row in enumerate(sheet.rows, 1) for c, v in enumerate(row) if isinstance(v, Formula)}
     assert len(formulas) == len(out.expected)
     assert out.expected[("评分", "B3")] == 100
-    assert sheet.charts[0].categories == "B8:B14"
+    (chart,) = sheet.charts
+    assert (chart.categories, chart.series, chart.value_range) == ("A8:A14", (("E7", "E8:E14"),), (0.0, 1.0))
     assert DEFAULT_RUBRIC.version in sheet.rows[2][5]
 
 
@@ -261,9 +262,11 @@ def test_score_sheet_without_an_n_item_still_renders():
     assert out.expected[("评分", "B3")] == 60
 
 
-def test_score_output_describes_conditional_colours_and_row_heights():
+def test_score_output_colours_red_flags_and_sizes_wrapped_rows():
     out = score_workbook(make_data([household("poor", cause_matches="否")]))
-    assert [c.range for c in out.plan.sheets[0].conditional][:2] == ["D8:D14", "D8:D14"]
+    (red_flags,) = out.plan.sheets[0].conditional
+    first = min(r for r, row in enumerate(out.plan.sheets[0].rows, 1) if row[:2] == ["1", "识别不准确率（方案口径）"])
+    assert (red_flags.range.split(":")[0], red_flags.formula) == (f"H{first}", f'H{first}="红旗"')  # not the header
     reason_row = next(i for i, r in enumerate(out.plan.sheets[0].rows, 1) if len(r) > 5 and r[0] == "1"
                       and isinstance(r[5], str) and r[5].startswith("识别不准确户"))
     assert out.plan.sheets[0].row_heights[reason_row] >= 30
@@ -349,12 +352,15 @@ def test_json_export_carries_every_indicator_and_judgment_with_reasons():
     assert exported["basis"]["rubric"]["version"] == DEFAULT_RUBRIC.version
 
 
-def test_cli_json_of_score_carries_indicators_and_judgments(tmp_path, capsys):
+@pytest.mark.parametrize("command", ["score", "run"])
+def test_cli_json_of_score_carries_indicators_and_judgments(tmp_path, capsys, command):
     from ducha.app.cli import main
     from markdown_workbook import valid_sheets, write_workbook
 
-    assert main(["score", str(write_workbook(tmp_path / "clean.xlsx", valid_sheets())), "--json"]) == 0
+    assert main([command, str(write_workbook(tmp_path / "clean.xlsx", valid_sheets())), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
+    for indicator in report["indicators"]:
+        assert {"key", "name", "numerator", "denominator", "value", "status", "threshold", "red_flag"} <= set(indicator)
     assert {i["key"] for i in report["indicators"]} == set(SPECS)
     assert len(report["judgments"]) == 30
     assert report["basis"]["line"].startswith("2019 年国家扶贫标准 3,218 元")

@@ -156,7 +156,8 @@ def test_the_prefecture_group_in_the_built_addin_agrees_with_the_table_and_the_v
     assert set(re.findall(r'onAction="([\w.]+)"', group)) == {ON_ACTION}
     for name in BUTTONS:
         command = BY_NAME[name]
-        assert command.action is not None and command.run is None and command.cli == ""
+        assert command.action is not None and command.run is None
+        assert command.cli == "" or command.subcommand == name  # a button, or a button and its command
         assert f'label="{command.label}"' in group
 
 
@@ -231,6 +232,23 @@ def test_receipts_button_reissues_the_months_receipts_from_the_archive(archive_d
     assert dialogs.folders == [folder] and "已重新生成 3 份回执" in message and len(written) == 3
     texts = [" ".join(str(v) for row in sheet_values(p)["回执"] for v in row if v) for p in written]
     assert sum("冲突待处理" in t for t in texts) == 2 and all("户主姓名必填" in t for t in texts)
+
+
+def test_receipts_button_writes_what_the_command_line_writes(archive_dir, tmp_path, capsys):
+    from ducha.app.cli import main
+
+    assert main(["receipts", "--month", MONTH, "--archive", str(archive_dir), "--reissue"]) == 0
+    folder = archive_dir / "回执"
+    by_cli = {p.name: sheet_values(p) for p in folder.glob("*.xlsx")}
+    assert f"已重新生成 {len(by_cli)} 份回执" in capsys.readouterr().out and len(by_cli) == 3
+    for p in folder.glob("*.xlsx"):
+        p.unlink()
+    message, _, _ = press(any_workbook(tmp_path), "receipts", ScriptedDialogs(archive_dir, [MONTH], confirm=True))
+    assert "已重新生成 3 份回执" in message
+    assert {p.name: sheet_values(p) for p in folder.glob("*.xlsx")} == by_cli
+    assert main(["receipts", "--month", MONTH, "--archive", str(archive_dir)]) == 0
+    listed = capsys.readouterr().out
+    assert "3 份提交" in listed and all(name in listed for name in by_cli)
 
 
 def test_receipts_button_declined_only_shows_the_folder(archive_dir, tmp_path):

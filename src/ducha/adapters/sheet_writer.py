@@ -8,22 +8,30 @@ sheets so written into the clerk's package.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
+from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.chart import BarChart as XlBarChart
 from openpyxl.chart import LineChart as XlLineChart
 from openpyxl.chart import Reference, Series
+from openpyxl.chart.data_source import NumFmt
+from openpyxl.chart.label import DataLabelList
 from openpyxl.chart.series import SeriesLabel, StrRef
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter, quote_sheetname, range_boundaries
 from openpyxl.workbook.workbook import Workbook
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.hyperlink import Hyperlink
+from openpyxl.worksheet.page import PageMargins
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ducha.sheets.outputplan import (
     FILLS,
+    LINE_HEIGHT,
+    STYLE_LOOKS,
     BarChart,
     Formula,
     GeneratedSheet,
@@ -31,13 +39,18 @@ from ducha.sheets.outputplan import (
     Style,
     formula_text,
     sheet_ref,
+    sheet_styles,
+    text_lines,
+    text_width,
 )
 
-AUTHOR = "ducha"
+TOP_WRAP = Alignment(wrap_text=True, vertical="top")
+TOP = Alignment(vertical="top")
 
 
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # openpyxl's ILLEGAL_CHARACTERS_RE as one class: faster
 MAX_TEXT = 32767  # characters a cell holds
+MAX_ROW_HEIGHT = 409  # points: Excel's highest row
 
 
 def printable(value: object) -> object:
@@ -51,20 +64,48 @@ def _cell_value(value: object) -> object:
     return "=" + value.expr if isinstance(value, Formula) else printable(value)
 
 
-def write_rows(ws: Worksheet, rows: list[list[object]], *, sparse: bool = False) -> None:
+def write_rows(ws: Worksheet, rows: list[list[object]]) -> None:
     """Write the rows from A1; a `str` is text even when it starts with "=" (it is put in as text directly,
-    without openpyxl's guessing and checking, which also makes long sheets faster). `sparse`: no cell is made for
-    None or "" (a copy of a far-reaching input sheet costs its values, not its extent)."""
+    without openpyxl's guessing and checking, which also makes long sheets faster)."""
     for number, row in enumerate(rows, start=1):
         for column, value in enumerate(row, start=1):
-            if sparse and (value is None or value == ""):
-                continue
             if isinstance(value, str):
                 cell = ws.cell(number, column)
                 cell._value = printable(value)[:MAX_TEXT]
                 cell.data_type = "s"
             else:
                 ws.cell(number, column, _cell_value(value))
+
+
+def stream_rows(ws: WriteOnlyWorksheet, rows: Iterable[list[object]], widths: list[float]) -> None:
+    """Append the rows to a write-only sheet, so memory follows one row, not the sheet (a values copy of a large
+    input); a `str` is text whatever it starts with (wrapped, top-aligned, where it is wider than its column of
+    `widths`, its row as high as it needs), "" and None leave the cell out."""
+    for number, row in enumerate(rows, start=1):
+        cells: list[object] = []
+        lines = 1
+        for column, value in enumerate(row):
+            if isinstance(value, str):
+                if not value:
+                    cells.append(None)
+                    continue
+                cell = WriteOnlyCell(ws)
+                cell._value, cell.data_type = printable(value)[:MAX_TEXT], "s"
+                width = widths[column] if column < len(widths) else 8
+                if "\n" in value or text_width(value) > width - 2:
+                    cell.alignment = TOP_WRAP
+                    lines = max(lines, text_lines(value, width))
+                cells.append(cell)
+            else:
+                cells.append(value)
+        if lines > 1:  # the row reads straight across: every value at the top, as its wrapped text starts
+            ws.row_dimensions[number].height = min(lines * LINE_HEIGHT, MAX_ROW_HEIGHT)
+            for i, item in enumerate(cells):
+                if item is not None and not isinstance(item, Cell):
+                    item = cells[i] = WriteOnlyCell(ws, item)
+                if item is not None and not item.alignment.wrap_text:
+                    item.alignment = TOP
+        ws.append(cells)
 
 
 def put_value(ws: Worksheet, row: int, column: int, value: object) -> None:
@@ -99,7 +140,10 @@ def _style_one(cell, style: Style) -> None:
     elif style in (Style.HEADER, Style.TOTAL):
         cell.font = Font(bold=True)
         cell.fill = _fill(FILLS[style])
-        cell.alignment = Alignment(wrap_text=True, vertical="center")
+    elif style in STYLE_LOOKS:
+        look = STYLE_LOOKS[style]
+        cell.fill = _fill(look.fill)
+        cell.font = Font(color=look.font, bold=look.bold)
     elif style is Style.PERCENT:
         cell.number_format = "0.0%"
     elif style is Style.NUMBER:
@@ -107,7 +151,10 @@ def _style_one(cell, style: Style) -> None:
     elif style is Style.LINK:
         cell.font = Font(color="0563C1", underline="single")
     elif style is Style.NOTE:
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        cell.alignment = TOP_WRAP
+    elif style is Style.LEFT:
+        old = cell.alignment
+        cell.alignment = Alignment(horizontal="left", vertical=old.vertical, wrap_text=old.wrap_text)
     elif style in FILLS:
         cell.fill = _fill(FILLS[style])
 
@@ -129,7 +176,7 @@ def write_sheet(wb: Workbook, spec: GeneratedSheet) -> Worksheet:
     for row, height in spec.row_heights.items():
         ws.row_dimensions[row].height = height
     done: dict = {}
-    for ref, style in spec.styles:
+    for ref, style in sheet_styles(spec):
         _apply_style(_cells(ws, ref), style, done)
     for link in spec.links:
         cell = ws[link.cell]
@@ -141,8 +188,10 @@ def write_sheet(wb: Workbook, spec: GeneratedSheet) -> Worksheet:
     for chart in spec.charts:
         ws.add_chart(_line_chart(ws, chart) if isinstance(chart, LineChart) else _bar_chart(ws, chart), chart.anchor)
     for rule in spec.conditional:
-        colour = _fill(FILLS[rule.style])
-        ws.conditional_formatting.add(rule.range, FormulaRule(formula=[rule.formula], fill=colour))
+        look = STYLE_LOOKS.get(rule.style)
+        font = Font(color=look.font, bold=look.bold) if look else None
+        ws.conditional_formatting.add(rule.range, FormulaRule(formula=[rule.formula], fill=_fill(FILLS[rule.style]),
+                                                              font=font))
     for rule in spec.validations:
         check = DataValidation(type="list", formula1=formula_text(",".join(rule.choices)), allow_blank=False,
                                showErrorMessage=True, errorTitle=rule.error_title, error=rule.error)
@@ -158,8 +207,11 @@ def write_sheet(wb: Workbook, spec: GeneratedSheet) -> Worksheet:
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.orientation = "landscape" if spec.landscape else "portrait"
     ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
+    ws.page_setup.fitToHeight = spec.pages_tall
     ws.sheet_properties.pageSetUpPr.fitToPage = True
+    if spec.narrow_margins:
+        ws.page_margins = PageMargins(left=0.25, right=0.25, top=0.5, bottom=0.5, header=0.2, footer=0.2)
+        ws.print_options.horizontalCentered = True
     ws.oddFooter.center.text = "&A 第 &P 页，共 &N 页"
     return ws
 
@@ -179,7 +231,20 @@ def _bar_chart(ws: Worksheet, spec: BarChart) -> XlBarChart:
         ref = Reference(ws, min_col=v_min_col, min_row=t_row, max_col=v_max_col, max_row=v_max_row)
         chart.add_data(ref, titles_from_data=True)
     chart.set_categories(Reference(ws, min_col=min_col, min_row=min_row, max_col=max_col, max_row=max_row))
-    chart.height, chart.width = 9, 18
+    chart.height, chart.width = spec.height, spec.width
+    chart.x_axis.delete = chart.y_axis.delete = False
+    if spec.value_range:
+        chart.y_axis.scaling.min, chart.y_axis.scaling.max = spec.value_range
+    if spec.value_format:
+        chart.y_axis.numFmt = NumFmt(formatCode=spec.value_format, sourceLinked=False)
+    if spec.top_down:  # category axis reversed: the first row's bar on top, the value axis kept at the bottom
+        chart.x_axis.scaling.orientation = "maxMin"
+        chart.y_axis.crosses = "max"
+    if spec.data_labels:
+        chart.dataLabels = DataLabelList(showVal=True, showCatName=False, showSerName=False, showLegendKey=False,
+                                         showPercent=False, numFmt=spec.value_format or None)
+    if len(spec.series) == 1:
+        chart.legend = None
     return chart
 
 

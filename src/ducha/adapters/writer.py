@@ -20,9 +20,9 @@ from openpyxl.writer.excel import ExcelWriter
 
 from ducha.adapters.cached_values import FormulaValues, with_formula_values
 from ducha.adapters.files import write_bytes_atomically
-from ducha.adapters.sheet_writer import AUTHOR, write_sheet
+from ducha.adapters.sheet_writer import write_sheet
 from ducha.reading.error_cells import sheet_parts
-from ducha.sheets.outputplan import GeneratedSheet, formula_values
+from ducha.sheets.outputplan import NOTE_AUTHOR, GeneratedSheet, formula_values
 from ducha.sheets.template import FIXED_TIME, REPOSITORY_TEMPLATE, build_template
 
 ZIP_TIME = FIXED_TIME.timetuple()[:6]
@@ -74,7 +74,7 @@ def build_generated_workbook(sheets: list[GeneratedSheet], *, title: str, stamp:
     for index, ws in enumerate(wb.worksheets):
         ws.sheet_view.tabSelected = index == 0
     props = wb.properties
-    props.creator = props.lastModifiedBy = AUTHOR
+    props.creator = props.lastModifiedBy = NOTE_AUTHOR
     props.title = title
     props.created = props.modified = stamp
     return wb

@@ -14,23 +14,32 @@ from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.cell_range import CellRange
 
 from ducha.adapters.files import backup, write_bytes_atomically
 from ducha.adapters.package import PackageError, SheetMarks, add_results
-from ducha.adapters.sheet_writer import AUTHOR, printable, put_value, write_rows, write_sheet
+from ducha.adapters.sheet_writer import printable, put_value, stream_rows, write_sheet
 from ducha.adapters.writer import build_generated_workbook, pack_zip, workbook_bytes
-from ducha.model.findings import Severity
 from ducha.model.schema import GENERATED_SHEETS
 from ducha.reading.gc_pause import gc_paused
-from ducha.sheets.outputplan import FILLS, MARK_PREFIX, Mark, OutputPlan, Style, formula_values, text_width
+from ducha.sheets.outputplan import (
+    MARK_LOOKS,
+    MARK_PREFIX,
+    NOTE_AUTHOR,
+    Mark,
+    OutputPlan,
+    formula_values,
+    mark_layers,
+    mark_notes,
+    text_width,
+)
 
-__all__ = ["AUTHOR", "MARK_FORMULA", "RESULT_SUFFIX", "Written", "apply_plan", "default_output", "put_value",
+__all__ = ["MARK_FORMULA", "RESULT_SUFFIX", "Written", "apply_plan", "default_output", "put_value",
            "write_results", "write_sheet"]
 
-MARK_FORMULA = '"' + MARK_PREFIX + '{severity}"<>""'  # always true; identifies ducha's own highlight rules
-MARK_FILLS = {Severity.ERROR: FILLS[Style.ERROR], Severity.WARNING: FILLS[Style.WARNING],
-              Severity.INFO: FILLS[Style.INFO]}
+MARK_FORMULA = '"' + MARK_PREFIX + '{kind}"<>""'  # always true; identifies ducha's own highlight rules
 NOTE_SIZE = (360, 160)
+PAPER_A4 = 9  # openpyxl's Worksheet.PAPERSIZE_A4
 RESULT_SUFFIX = ".结果"  # every command's result file: <name>.结果.xlsx
 OLD_RESULT_SUFFIXES = (RESULT_SUFFIX, ".checked")
 IN_PACKAGE = (".xlsx", ".xlsm")
@@ -48,34 +57,28 @@ class Written:
 
 def default_output(source: Path) -> Path:
     """<name>.结果.xlsx (or .xlsm) next to the input; a result file's own name when the input is one (its suffix
-    replaced, never repeated); always .xlsx for an input that cannot hold results (.xls, .xlsb, .ods)."""
+    replaced, never repeated). An input that cannot hold results gets <name>.xls.结果.xlsx (.xlsb, .ods): its format
+    stays in the name, so 清水县.xls and 清水县.xlsx side by side never write over each other's results."""
     source = Path(source)
     stem = source.stem
     for suffix in OLD_RESULT_SUFFIXES:
         if stem.endswith(suffix) and stem != suffix:
             stem = stem.removesuffix(suffix)
             break
-    extension = source.suffix.lower() if source.suffix.lower() in IN_PACKAGE else ".xlsx"
-    return source.with_name(f"{stem}{RESULT_SUFFIX}{extension}")
+    if source.suffix.lower() in IN_PACKAGE:
+        return source.with_name(f"{stem}{RESULT_SUFFIX}{source.suffix.lower()}")
+    return source.with_name(f"{stem}{source.suffix.lower()}{RESULT_SUFFIX}.xlsx")
 
 
 def _sheet_marks(marks: list[Mark], sheets: set[str]) -> dict[str, SheetMarks]:
-    """ducha's marks grouped per input sheet: one rule per severity (errors first in precedence), one note per
-    anchor cell (the first mark's)."""
-    rank = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
-    cells: dict[tuple[str, Severity], list[str]] = {}
+    """ducha's marks grouped per input sheet: one rule per kind of mark (in MARK_PRECEDENCE), one note per anchor
+    cell (every mark's note on it)."""
     grouped: dict[str, SheetMarks] = {}
-    for mark in marks:
-        if mark.sheet not in sheets:
-            continue
-        cells.setdefault((mark.sheet, mark.severity), []).append(mark.cell)
-        notes = grouped.setdefault(mark.sheet, SheetMarks()).notes
-        anchor = mark.cell.split(":")[0].replace("$", "")
-        if mark.note and anchor not in notes:
-            notes[anchor] = printable(mark.note)
-    for (sheet, severity), refs in sorted(cells.items(), key=lambda kv: rank[kv[0][1]]):
-        grouped[sheet].rules.append((sorted(set(refs)), MARK_FILLS[severity],
-                                     MARK_FORMULA.format(severity=severity.name.lower())))
+    for sheet, layers in mark_layers([m for m in marks if m.sheet in sheets]).items():
+        grouped[sheet] = SheetMarks(rules=[(sorted(refs), MARK_LOOKS[kind], MARK_FORMULA.format(kind=kind.value))
+                                           for kind, refs in layers])
+    for (sheet, anchor), note in mark_notes([m for m in marks if m.sheet in sheets]).items():
+        grouped[sheet].notes[anchor] = printable(note)
     return grouped
 
 
@@ -88,7 +91,7 @@ def _scratch(plan: OutputPlan) -> bytes:
 def _with_results(data: bytes, plan: OutputPlan, scratch: bytes | None, input_sheets: set[str]) -> bytes:
     generated = set(GENERATED_SHEETS) | {s.name for s in plan.sheets}
     parts = add_results(data, scratch, [(s.name, s.position) for s in plan.sheets], generated,
-                        _sheet_marks(plan.marks, input_sheets - generated), marker=MARK_PREFIX, author=AUTHOR,
+                        _sheet_marks(plan.marks, input_sheets - generated), marker=MARK_PREFIX, author=NOTE_AUTHOR,
                         note_size=NOTE_SIZE)
     return pack_zip(parts)
 
@@ -107,22 +110,27 @@ def _input_sheet_names(data: bytes) -> set[str]:
 
 
 def _values_copy(source: Path, plan: OutputPlan) -> bytes:
-    """A plain workbook holding the values of the input's sheets (never as formulas), merged ranges kept."""
+    """A plain workbook holding the values of the input's sheets (never as formulas), merged ranges kept; written
+    row by row (openpyxl's write-only mode), so a large input costs its rows in memory, not a cell object each."""
     from ducha.reading.raw import read_raw_workbook
 
     raw = read_raw_workbook(source)
     generated = set(GENERATED_SHEETS) | {s.name for s in plan.sheets}
-    wb = Workbook()
-    wb.remove(wb.active)
+    wb = Workbook(write_only=True)
     for name, grid in raw.sheets.items():
         if name in generated:
             continue
         ws = wb.create_sheet(name[:31])
-        write_rows(ws, grid, sparse=True)
-        for column, width in enumerate(_fitting_widths(grid), start=1):
+        widths = _fitting_widths(grid)
+        for column, width in enumerate(widths, start=1):
             ws.column_dimensions[get_column_letter(column)].width = width
         for r0, c0, r1, c1 in raw.merged.get(name, []):
-            ws.merge_cells(start_row=r0 + 1, start_column=c0 + 1, end_row=r1 + 1, end_column=c1 + 1)
+            ws.merged_cells.add(CellRange(min_row=r0 + 1, min_col=c0 + 1, max_row=r1 + 1, max_col=c1 + 1))
+        ws.page_setup.paperSize, ws.page_setup.orientation = PAPER_A4, "landscape"  # printed as wide as the page
+        ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        stream_rows(ws, grid, widths)
+        raw.sheets[name] = []  # written: its rows can go
     if not wb.worksheets:
         wb.create_sheet("原表")
     return workbook_bytes(wb)

@@ -7,7 +7,6 @@ The add-in is xlwings' Office-authored ribbon add-in with our ribbon (rendered f
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -23,7 +22,7 @@ from xml.sax.saxutils import escape, quoteattr
 import defusedxml.ElementTree as SafeET
 
 from ducha import __version__
-from ducha.adapters.files import write_bytes_atomically
+from ducha.adapters.files import write_atomically, write_bytes_atomically
 from ducha.adapters.writer import pack_zip
 from ducha.app.addin_file import (
     ADDIN_DIR,
@@ -49,6 +48,7 @@ from ducha.app.addin_file import open_values as _open_values
 from ducha.app.addin_file import options_keys as _options_keys
 from ducha.app.addin_file import read_parts as _read_parts
 from ducha.app.commands import TABLE
+from ducha.reading.gate import column_number
 
 __all__ = ["ADDIN_DIR", "ADDIN_FILENAME", "CONFIG_SHEET", "INTERPRETER_KEY", "PROJECT_NAME", "VBA_MODULE",
            "AddinError", "addins_folder", "read_config"]
@@ -374,17 +374,10 @@ def _set_row_value(sheet_xml: str, row: int, value: str) -> str:
         if a_cell is None:
             raise AddinError(f"配置表第 {row} 行没有设置项名称。")
         row_xml = row_xml[: a_cell.end()] + cell + row_xml[a_cell.end():]
-    columns = [_column_number(letters) for letters in re.findall(rf'<c\b[^>]*\br="([A-Z]+){row}"', row_xml)]
+    columns = [column_number(letters) for letters in re.findall(rf'<c\b[^>]*\br="([A-Z]+){row}"', row_xml)]
     if columns:
         row_xml = re.sub(r'\bspans="\d+:\d+"', f'spans="{min(columns)}:{max(columns)}"', row_xml, count=1)
     return sheet_xml[: found.start()] + row_xml + sheet_xml[found.end():]
-
-
-def _column_number(letters: str) -> int:
-    number = 0
-    for letter in letters:
-        number = number * 26 + ord(letter) - ord("A") + 1
-    return number
 
 
 # --- install / uninstall (Windows) ---------------------------------------------------------------------------
@@ -406,14 +399,15 @@ def install_addin(source: Path | None = None, python_exe: str | None = None) -> 
         return AddinResult(False, "Excel 正在运行。请保存并关闭所有 Excel 窗口后再安装"
                                   "（否则 Excel 退出时会覆盖加载项登记）。")
     target = addins_folder() / ADDIN_FILENAME
-    staged = target.with_name(f".{target.name}.new")
+
+    def staged(path: Path) -> None:
+        shutil.copyfile(source, path)
+        set_interpreter(path, python_exe)
+
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, staged)
-        set_interpreter(staged, python_exe)
-        os.replace(staged, target)
+        write_atomically(target, staged)
     except PermissionError:
-        staged.unlink(missing_ok=True)
         return AddinResult(False, f"无法写入 {target}：文件被占用。请关闭 Excel 后重试。", target)
     keys = _register(target)
     return AddinResult(True, f"已安装督查助手：{target}\n"

@@ -15,6 +15,7 @@ from xml.etree.ElementTree import Element
 import defusedxml.ElementTree as SafeET
 
 import ducha.addin
+from ducha.reading.ooxml import sheet_parts
 
 if TYPE_CHECKING:
     import winreg
@@ -30,7 +31,6 @@ INTERPRETER_KEY = "Interpreter_Win"
 OFFICE_KEY = r"Software\Microsoft\Office"
 PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-DOC_REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 # The versions the VBA carries: ours in the ribbon module (stamped by the build), xlwings' in its own module.
 DUCHA_VERSION_CONST = "DUCHA_VERSION"
 XLWINGS_VERSION_CONST = "XLWINGS_VERSION"
@@ -71,20 +71,10 @@ def read_config(xlam: Path) -> dict[str, str]:
 
 
 def _config_sheet_part(parts: Mapping[str, bytes]) -> str:
-    workbook = SafeET.fromstring(parts["xl/workbook.xml"])
-    rel_id = next(
-        (sheet.get(f"{{{DOC_REL_NS}}}id") for sheet in workbook.iter(f"{{{MAIN_NS}}}sheet")
-         if sheet.get("name") == CONFIG_SHEET),
-        None,
-    )
-    if rel_id is None:
+    part = sheet_parts(parts["xl/workbook.xml"], parts["xl/_rels/workbook.xml.rels"]).get(CONFIG_SHEET)
+    if part is None:
         raise AddinError(f"这不是督查助手加载项：没有配置表 {CONFIG_SHEET}。")
-    rels = SafeET.fromstring(parts["xl/_rels/workbook.xml.rels"])
-    for rel in rels.iter(f"{{{PKG_REL_NS}}}Relationship"):
-        if rel.get("Id") == rel_id:
-            target = rel.get("Target", "")
-            return target.lstrip("/") if target.startswith("/") else f"xl/{target}"
-    raise AddinError(f"配置表 {CONFIG_SHEET} 的关系 {rel_id} 不存在。")
+    return part
 
 
 def _shared_strings(parts: Mapping[str, bytes]) -> list[str]:

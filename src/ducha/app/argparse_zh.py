@@ -12,7 +12,8 @@ import argparse
 import difflib
 import gettext
 import re
-from typing import Any
+import sys
+from typing import Any, NoReturn
 
 from rich.cells import cell_len
 
@@ -152,6 +153,14 @@ class HelpFormatter(argparse.HelpFormatter):
         return "\n".join(indent + line for line in wrap(text, width - len(indent)))
 
 
+class UsageError(SystemExit):
+    """An argument error (exit 2) that keeps its Chinese message, so `--json` can still print one object."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(2)
+        self.message = message
+
+
 class ArgumentParser(argparse.ArgumentParser):
     """An ArgumentParser whose help and errors are Chinese; a mistyped choice or command gets the nearest one."""
 
@@ -162,6 +171,12 @@ class ArgumentParser(argparse.ArgumentParser):
         kwargs.setdefault("formatter_class", HelpFormatter)
         super().__init__(*args, **kwargs)
         self.register("action", "parsers", SubParsersAction)
+
+    def error(self, message: str) -> NoReturn:
+        """Usage and message on stderr, as argparse does, then a `UsageError` carrying the message."""
+        self.print_usage(sys.stderr)
+        sys.stderr.write(translate("%(prog)s: error: %(message)s\n") % {"prog": self.prog, "message": message})
+        raise UsageError(message)
 
     def parse_known_args(self, args: Any = None, namespace: Any = None) -> tuple[argparse.Namespace, list[str]]:
         namespace, extras = super().parse_known_args(args, namespace)

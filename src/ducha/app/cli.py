@@ -14,7 +14,7 @@ from pathlib import Path
 from rich.console import Console
 
 from ducha import __version__
-from ducha.app.argparse_zh import fit, wrap
+from ducha.app.argparse_zh import UsageError, fit, wrap
 from ducha.app.commands import (
     BY_NAME,
     COMMANDS,
@@ -176,8 +176,7 @@ def _check_lines(result: CheckResult, shown: int) -> list[str]:
     if result.findings:
         more = f"，共 {len(result.findings)} 个，全部见「检查结果」" if len(result.findings) > shown else ""
         lines.append(f"问题（前 {min(shown, len(result.findings))} 个{more}）：")
-        lines += [f"  {f.severity.value} {f'{f.sheet}!{f.cell}' if f.cell else f.sheet}  {f.message}"
-                  for f in result.findings[:shown]]
+        lines += [f"  {f.line()}" for f in result.findings[:shown]]
     return lines
 
 
@@ -330,7 +329,8 @@ def cmd_intake(args: argparse.Namespace) -> int:
 
     # Windows' cmd does not expand wildcards: `ducha intake 收件\*.eml` is expanded here.
     paths = [m for p in args.paths for m in (sorted(glob.glob(p)) if glob.has_magic(p) else [p])]
-    missing = [p for p in paths if not Path(p).exists()] or ([] if paths or args.imap else args.paths)
+    # a link that leads nowhere is there (as a link): the gate rejects it as one file of the batch
+    missing = [p for p in paths if not os.path.lexists(p)] or ([] if paths or args.imap else args.paths)
     if missing:
         raise UserError("找不到：" + "、".join(missing) + "。请检查路径。")
     with _archive(args) as archive:
@@ -503,6 +503,28 @@ def cmd_letters(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+@handles("receipts")
+def cmd_receipts(args: argparse.Namespace) -> int:
+    from ducha.prefecture.intake import RECEIPTS
+    from ducha.prefecture.receipt import reissue_receipts
+
+    with _archive(args) as archive:
+        folder = archive.folder / RECEIPTS
+        counted = [r for r in archive.submissions(args.month) if r["status"] != "superseded"]
+        if not counted:
+            _console().print(f"档案中没有 {args.month} 的提交，没有回执。")
+            return EXIT_OK
+        if args.reissue:
+            written = reissue_receipts(archive, args.month, folder)
+            _console().print(f"已重新生成 {len(written)} 份回执：{folder}")
+        else:
+            written = sorted(folder.glob("*.xlsx")) if folder.is_dir() else []
+            _console().print(f"{args.month} 有 {len(counted)} 份提交；回执文件夹：{folder}")
+    for path in written:
+        _console().print(f"  {path.name}")
+    return EXIT_OK
+
+
 @handles("settings")
 def cmd_settings(args: argparse.Namespace) -> int:
     """Create 设置.xlsx in the archive folder when missing; validate it when present."""
@@ -615,10 +637,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     tolerate_console_encoding()
     setup_logging()
     parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command == "intake" and not args.paths and not args.imap:  # paths may be left out only with --imap
-        commands = next(a for a in parser._actions if isinstance(a.choices, dict) and "intake" in a.choices)
-        commands.choices["intake"].error("缺少必需的参数：文件（或用 --imap 从收件邮箱接收）")
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = parser.parse_args(argv)
+        if args.command == "intake" and not args.paths and not args.imap:  # paths may be left out only with --imap
+            commands = next(a for a in parser._actions if isinstance(a.choices, dict) and "intake" in a.choices)
+            commands.choices["intake"].error("缺少必需的参数：文件（或用 --imap 从收件邮箱接收）")
+    except UsageError as exc:
+        if "--json" in argv:  # still exactly one JSON object
+            _json_failure(argparse.Namespace(json=True), EXIT_UNREADABLE, f"命令行参数有误：{exc.message}", None)
+        return EXIT_UNREADABLE
     func: Callable[[argparse.Namespace], int] = args.func
     try:
         return func(args)

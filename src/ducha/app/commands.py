@@ -303,7 +303,7 @@ TABLE: tuple[Command, ...] = (
             gates=frozenset({INPUT_GATE}), action=ribbon.sample_from_roster, group="grpPrefecture", image="Filter",
             tip="选择农户名册并填写督查月份，按方案随机抽样，生成预填的督查工作簿（含上月问题的「回访」）。"),
     # The 州督查办 buttons beside 汇总 and 抽样 (issue 15): ribbon actions in app/supervisor.py on the same
-    # prefecture functions as the commands `ledger`, `letters`, `resolve` and `settings`.
+    # prefecture functions as the commands `ledger`, `letters`, `receipts`, `resolve` and `settings`.
     Command("ledger_button", "问题台账", "导出本月问题台账并打开；在打开的台账中按，导回修改的状态", cli="",
             action=supervisor.problem_ledger, group="grpPrefecture", image="TableInsert",
             tip="选择督查档案和月份，导出问题台账并在 Excel 中打开；修改「状态」列后在台账中再按一次，导回档案"
@@ -311,8 +311,10 @@ TABLE: tuple[Command, ...] = (
     Command("letters_button", "督办函", "生成本月的整改督办函并打开所在文件夹", cli="",
             action=supervisor.rectification_letters, group="grpPrefecture", image="FileSaveAsWordDocx",
             tip="为本月每个有未结问题的县生成整改督办函（.docx），放在督查档案的「整改督办函-月份」文件夹。"),
-    Command("receipts", "回执", "打开本月的回执，或按档案重新生成", cli="", action=supervisor.receipts,
-            group="grpPrefecture", image="FileSendAsAttachment",
+    Command("receipts", "回执", "列出本月的回执，或按档案重新生成（--reissue）",
+            outputs="列出档案「回执」文件夹中该月各份提交的回执；加 --reissue 时按档案重新生成它们（裁定冲突后用）。",
+            args=(MONTH, ARCHIVE, arg("--reissue", action="store_true", help="按档案重新生成该月各份提交的回执")),
+            action=supervisor.receipts, group="grpPrefecture", image="FileSendAsAttachment",
             tip="打开督查档案中的回执文件夹；裁定冲突后可按档案重新生成本月各份提交的回执。"),
     Command("resolve_button", "裁定冲突", "列出待裁定的冲突，选择采用哪一份提交并记录裁定人和时间", cli="",
             action=supervisor.resolve_conflicts, group="grpPrefecture", image="ReviewAcceptChange",

@@ -80,7 +80,9 @@ def next_month(today: dt.date | None = None) -> str:
 
 def summarise(book: Any, progress: Progress, dialogs: Dialogs | None = None,
               pick_folder: Callable[[Any], str | None] | None = None) -> str:
-    """The 汇总 button: choose the folder of emailed workbooks, take them in, write and open the month's report."""
+    """The 汇总 button: choose the folder of emailed workbooks, take them in (and the new messages of the mailbox the
+    office's 设置 name, if any), write and open the month's report."""
+    from ducha.prefecture.archive import DEFAULT_FOLDER
     from ducha.prefecture.intake import summarise_folder
 
     dialogs = dialogs or Dialogs(book)
@@ -88,11 +90,14 @@ def summarise(book: Any, progress: Progress, dialogs: Dialogs | None = None,
               dialogs.pick_folder("选择存放各县报回工作簿（邮件、压缩包也可以）的文件夹"))
     if not folder:
         return "没有选择文件夹，汇总已取消。"
+    mail_lines, mailed = _take_configured_mailbox(Path(folder) / DEFAULT_FOLDER, progress)
     progress("督查助手：正在接收各县工作簿并汇总…")
     outcomes, report = summarise_folder(Path(folder))
+    outcomes = [*mailed, *outcomes]
     taken = sum(o.kind in ("accepted", "conflict") for o in outcomes)
     rejected = [o for o in outcomes if o.kind == "rejected"]
-    lines = [f"接收 {taken} 份，重复 {sum(o.kind == 'duplicate' for o in outcomes)} 份，拒收 {len(rejected)} 份。"]
+    lines = [*mail_lines,
+             f"接收 {taken} 份，重复 {sum(o.kind == 'duplicate' for o in outcomes)} 份，拒收 {len(rejected)} 份。"]
     lines += [f"拒收：{o.name}（{o.reason}）" for o in rejected[:5]]
     if report is None:
         return "\n".join([*lines, "文件夹里没有可以汇总的督查工作簿。"])
@@ -100,6 +105,34 @@ def summarise(book: Any, progress: Progress, dialogs: Dialogs | None = None,
     if not dialogs.open_workbook(report):
         lines.append("请在 Excel 中打开上面的汇总工作簿。")
     return "\n".join(lines)
+
+
+def _take_configured_mailbox(archive_folder: Path, progress: Progress) -> tuple[list[str], list]:
+    """When the office's 设置 name a mailbox (IMAP 服务器 and 账号), take in its new messages first; what it did, in
+    Chinese, and the outcomes. Not configured: nothing (the folder alone is taken in)."""
+    from ducha.prefecture.archive import Archive
+    from ducha.prefecture.intake import Intake
+    from ducha.prefecture.mailbox import MailboxError, mailbox_config, mailbox_password, take_mailbox
+    from ducha.prefecture.settings import SettingsError, load_settings
+
+    try:
+        settings = load_settings(archive_folder)
+    except SettingsError as exc:
+        return [f"「设置」有误，未读收件邮箱：{exc}"], []
+    if not (settings.imap_host and settings.mail_user):
+        return [], []
+    progress("督查助手：正在从收件邮箱接收新邮件…")
+    try:
+        config = mailbox_config(archive_folder)
+        with Archive(archive_folder) as archive:
+            run = take_mailbox(Intake(archive), config, mailbox_password(config))
+    except MailboxError as exc:
+        return [f"收件邮箱未能读取：{exc}"], []
+    lines = [f"收件邮箱 {config.account}（{config.folder}）：新邮件 {run.messages} 封，"
+             f"其中的工作簿 {len(run.outcomes)} 份已一并接收，回复草稿 {len(run.replies)} 封在档案的回执文件夹。"]
+    if run.interrupted:
+        lines.append(run.interrupted)
+    return lines, run.outcomes
 
 
 def sample_from_roster(book: Any, progress: Progress, dialogs: Dialogs | None = None,

@@ -6,6 +6,7 @@ tests assert on codes, never on prose.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import Enum, StrEnum
 from typing import Any
 
@@ -256,6 +257,24 @@ class Finding(BaseModel):
     field: str = ""
     value: str = ""
     message: str
+
+    def line(self) -> str:
+        """The finding on one line, for a console or an email: 【错误】「农户调查」E4：message."""
+        where = (f"「{self.sheet}」" if self.sheet else "") + self.cell
+        return f"【{self.severity.value}】{where + '：' if where else ''}{self.message}"
+
+    def archived(self) -> dict[str, str]:
+        """What the archive keeps of it (the columns of its findings table)."""
+        return self.model_dump(mode="json", include=ARCHIVED_FIELDS)
+
+
+ARCHIVED_FIELDS = frozenset({"code", "severity", "sheet", "cell", "field", "value", "message"})
+
+
+def archived_finding(row: Mapping[str, Any]) -> Finding:
+    """A finding as the archive gives it back (a row of its findings table)."""
+    return Finding(**{key: row[key] or "" for key in ARCHIVED_FIELDS if key != "severity"},
+                   severity=Severity(row["severity"]))
 
 
 def make_finding(code: Code, *, sheet: str, cell: str = "", row: int | None = None, column: int | None = None,

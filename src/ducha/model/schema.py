@@ -206,7 +206,7 @@ HOUSEHOLDS = Sheet(
     fields=(
         Field("township", "乡镇", FieldType.TEXT, required=True, width=12),
         Field("village", "村", FieldType.TEXT, required=True, width=12),
-        Field("household_type", "户类型", FieldType.CHOICE, required=True, choices=HOUSEHOLD_TYPES, width=14,
+        Field("household_type", "户类型", FieldType.CHOICE, required=True, choices=HOUSEHOLD_TYPES, width=16,
               aliases=("农户类型",)),
         Field("head_name", "户主姓名", FieldType.TEXT, required=True, width=10, aliases=("户主",)),
         Field("id_number", "身份证号", FieldType.ID_NUMBER, required=True, width=21,
@@ -373,7 +373,7 @@ INTERVIEWS = Sheet(
     fields=(
         Field("township", "乡镇", FieldType.TEXT, required=True, width=12),
         Field("village", "村", FieldType.TEXT, required=True, width=12),
-        Field("kind", "访谈类型", FieldType.CHOICE, required=True, choices=INTERVIEW_KINDS, width=16),
+        Field("kind", "访谈类型", FieldType.CHOICE, required=True, choices=INTERVIEW_KINDS, width=18),
         Field("name", "姓名", FieldType.TEXT, required=True, width=10),
         Field("position", "职务或单位", FieldType.TEXT, required=True, width=16),
         Field("phone", "联系电话", FieldType.PHONE, required=True, when=When("kind", ("帮扶干部电话抽查",)),
@@ -414,7 +414,7 @@ REVISIT = Sheet(
     optional=True,
     description="上月问题台账中本县未结的问题，由 ducha 抽样时列出；督查组逐条回访核实后填写回访结果。",
     fields=(
-        Field("entry_id", "台账编号", FieldType.TEXT, required=True, width=14, prompt="ducha 生成，请勿修改"),
+        Field("entry_id", "台账编号", FieldType.TEXT, required=True, width=22, prompt="ducha 生成，请勿修改"),
         Field("township", "乡镇", FieldType.TEXT, width=12),
         Field("village", "村", FieldType.TEXT, width=12),
         Field("household", "农户", FieldType.TEXT, width=12),

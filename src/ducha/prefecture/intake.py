@@ -39,14 +39,13 @@ WORKERS_ENV = "DUCHA_WORKERS"
 MAX_WORKERS = 4
 WINDOW = 8  # workbooks analysed ahead of the one being recorded
 MONTH = re.compile(r"[12][0-9]{3}-(0[1-9]|1[0-2])")
-NO_MONTH = "「基本情况」中没有有效的督查月份（格式 YYYY-MM，如 2019-11），无法归档。请填写督查月份后重新发送"
+NO_MONTH = "「基本信息」中没有有效的督查月份（格式 YYYY-MM，如 2019-11），无法归档。请填写督查月份后重新发送"
 
 
 def _results(check: CheckResult, score: Evaluation) -> dict[str, list[dict]]:
     card = score.card
     return {
-        "findings": [{"code": f.code, "severity": f.severity.value, "sheet": f.sheet, "cell": f.cell, "field": f.field,
-                      "value": f.value, "message": f.message} for f in check.findings],
+        "findings": [f.archived() for f in check.findings],
         "indicators": [{"key": i.key, "item": i.item, "name": i.name, "formula": i.formula_zh,
                         "numerator": i.numerator, "denominator": i.denominator, "value": i.value,
                         "value_text": i.value_text, "red_flag": int(i.red_flag)} for i in score.indicators],

@@ -411,7 +411,7 @@ def ledger_sheets(archive: Archive, *, county_code: str | None = None, month: st
         column_widths=[w for _, _, w in COLUMNS], freeze=f"B{HEADER_ROW + 1}",
         styles=[("A1", Style.TITLE), (f"A{HEADER_ROW}:{end}{HEADER_ROW}", Style.HEADER),
                 *([(f"G{HEADER_ROW + 1}:J{last}", Style.NOTE)] if body else [])],
-        merges=[f"A2:{get_column_letter(len(COLUMNS) - 1)}2"], auto_filter=f"A{HEADER_ROW}:{end}{last}",
+        merges=[f"A1:{end}1", f"A2:{get_column_letter(len(COLUMNS) - 1)}2"], auto_filter=f"A{HEADER_ROW}:{end}{last}",
         print_title_rows=f"{HEADER_ROW}:{HEADER_ROW}", tab_color="1F4E78",
         hidden_columns=[get_column_letter(_column("exported"))],
         validations=[ListValidation(f"{status}{HEADER_ROW + 1}:{status}{last}", STATUSES, "状态无效",
@@ -425,8 +425,9 @@ def ledger_sheets(archive: Archive, *, county_code: str | None = None, month: st
               [h for _, h, _ in HISTORY_COLUMNS],
               *[[shown_time(h[k]) if k == "at" else h[k] for k, _, _ in HISTORY_COLUMNS] for h in changes]],
         column_widths=[w for _, _, w in HISTORY_COLUMNS], freeze=f"A{HEADER_ROW + 1}",
-        styles=[("A1", Style.TITLE), (f"A{HEADER_ROW}:F{HEADER_ROW}", Style.HEADER)],
+        styles=[("A1", Style.TITLE), (f"A{HEADER_ROW}:F{HEADER_ROW}", Style.HEADER)], merges=["A1:F1", "A2:F2"],
         auto_filter=f"A{HEADER_ROW}:F{HEADER_ROW + max(len(changes), 1)}", tab_color="7F7F7F")
+    log.row_heights = auto_row_heights(log)
     return sheet, log
 
 

@@ -10,7 +10,7 @@ import sqlite3
 from pathlib import Path, PureWindowsPath
 
 from ducha.adapters.writer import write_generated_workbook
-from ducha.model.findings import Finding, Severity
+from ducha.model.findings import Finding, archived_finding
 from ducha.prefecture import archive as store
 from ducha.prefecture.archive import Archive
 from ducha.prefecture.outcome import Outcome
@@ -33,19 +33,24 @@ def public_source(source: str) -> str:
 def receipt_sheet(outcome: Outcome, findings: list[Finding] | None) -> GeneratedSheet:
     """The receipt: what was received and what became of it, then the problems found."""
     s = SheetBuilder(RECEIPT_SHEET, [12, 10, 12, 9, 18, 22, 70])
-    s.add([RECEIPT_TITLE], Style.TITLE)
+    s.banner(RECEIPT_TITLE, Style.TITLE)
     s.add([])
     facts = [("文件", outcome.name), ("来源", public_source(outcome.source)), ("处理结果", outcome.status_text),
              ("说明", outcome.reason or "—"), ("被督查县", outcome.county), ("督查月份", outcome.month),
              ("督查组", outcome.group), ("版本", outcome.version), ("总分", outcome.total),
              ("错误数", outcome.errors if findings is not None else None)]
     for label, value in facts:
-        row = s.add([label, value if value not in (None, "") else "—"])
-        s.style(f"A{row}", Style.HEADER)
+        shown = value if value not in (None, "") else "—"
+        row = s.add([label, shown])
+        s.styles.extend([(f"A{row}", Style.HEADER), (f"B{row}", Style.LEFT)])  # numbers beside their label, as text is
+        if label == "总分":  # as the score tab shows it: 2 decimals
+            s.style(f"B{row}", Style.NUMBER)
+        if isinstance(shown, str):  # a file name or a source reads on one line
+            s.merges.append(f"B{row}:{s.last}{row}")
     s.style("B5", Style.BAD if outcome.kind in ("rejected", "conflict") else Style.GOOD)  # 处理结果
     if findings is not None:
         s.add([])
-        s.add(["需要修改的问题（改正后请重新发送整个工作簿）"], Style.TITLE)
+        s.banner("需要修改的问题（改正后请重新发送整个工作簿）", Style.TITLE)
         add_findings(s, findings, columns=7, links=False)  # the receipt travels alone: no links into the workbook
     return s.build(landscape=True, tab_color="4472C4", position=0)
 
@@ -76,9 +81,7 @@ def reissue_receipts(archive: Archive, month: str, folder: Path) -> list[Path]:
                           county=row["county"], month=row["month"], group=row["inspection_group"],
                           version=row["version"], total=row["total"], errors=row["errors"], submission_id=row["id"],
                           superseded=_previous_version(archive, row))
-        findings = [Finding(code=f["code"], severity=Severity(f["severity"]), sheet=f["sheet"] or "",
-                            cell=f["cell"] or "", field=f["field"] or "", value=f["value"] or "",
-                            message=f["message"]) for f in archive.results("findings", row["id"])]
+        findings = [archived_finding(f) for f in archive.results("findings", row["id"])]
         written.append(write_receipt(folder, outcome, findings))
     return written
 

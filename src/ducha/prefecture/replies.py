@@ -11,6 +11,7 @@ from email.policy import SMTP
 from pathlib import Path
 
 from ducha.adapters.files import atomic_path
+from ducha.model.findings import archived_finding
 from ducha.model.privacy import redact
 from ducha.prefecture import archive as store
 from ducha.prefecture.archive import Archive
@@ -50,11 +51,7 @@ def reply_body(archive: Archive, outcome: Outcome) -> str:
 def _problems(archive: Archive, outcome: Outcome) -> list[str]:
     if outcome.submission_id is None or outcome.kind not in (store.ACCEPTED, store.CONFLICT):
         return []
-    problems = []
-    for row in archive.results("findings", outcome.submission_id):
-        where = "".join(p for p in (row["sheet"] and f"「{row['sheet']}」", row["cell"]) if p)
-        problems.append(f"【{row['severity']}】{where + '：' if where else ''}{row['message']}")
-    return problems
+    return [archived_finding(row).line() for row in archive.results("findings", outcome.submission_id)]
 
 
 def reply_path(archive: Archive, outcome: Outcome) -> Path:

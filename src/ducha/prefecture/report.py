@@ -17,13 +17,16 @@ from typing import Any
 from openpyxl.utils import get_column_letter
 
 from ducha.adapters.writer import write_generated_workbook
+from ducha.model.findings import Severity
 from ducha.model.privacy import mask_id
 from ducha.model.schema import NO, YES, Field, FieldType
 from ducha.prefecture.archive import CONFLICT, CURRENT, DUPLICATE, IGNORED, REJECTED, STATUS_NAMES, SUPERSEDED, Archive
 from ducha.reading.normalize import convert, fold_header, is_empty
 from ducha.reading.raw import read_raw_workbook
+from ducha.scoring.followup import FOLLOW_UP_LEVELS
 from ducha.scoring.indicators import ITEM_NAMES, NO_DATA, NO_SAMPLE, SIX_ITEMS
 from ducha.scoring.scorecard import SHEET_NAMES
+from ducha.sheets.followup_sheet import LEVEL_STYLE
 from ducha.sheets.outputplan import BarChart, Conditional, GeneratedSheet, LineChart, Style
 from ducha.sheets.toolkit import SheetBuilder
 
@@ -38,7 +41,7 @@ RED_FLAG = "红旗"
 RED_FLAG_PREFIX = "红旗："
 MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 FLAG_SOURCES = {**SHEET_NAMES, "score": "评分"}
-SEVERITY_STYLES = {"错误": Style.ERROR, "警告": Style.WARNING, "提示": Style.INFO}
+SEVERITIES = {s.value for s in Severity}
 STATUS_STYLES = {CONFLICT: Style.BAD, REJECTED: Style.BAD, SUPERSEDED: Style.WARNING, DUPLICATE: Style.WARNING,
                  IGNORED: Style.WARNING}
 
@@ -289,7 +292,7 @@ def _indicator_sheet(month: str, current: list[_Entry]) -> GeneratedSheet:
 
 # --- 「跟进汇总」 ------------------------------------------------------------------------------------------------
 
-FLAG_HEADERS = ["县", "代码", "级别", "严重程度", "乡镇", "村", "户主", "身份证号（脱敏）", "问题", "原因", "建议措施",
+FLAG_HEADERS = ["县", "代码", "对象", "跟进级别", "乡镇", "村", "户主", "身份证号（脱敏）", "问题", "原因", "建议措施",
                 "来源"]
 FLAG_WIDTHS = [10, 9, 8, 8, 10, 10, 8, 20, 18, 40, 30, 18]
 
@@ -332,12 +335,13 @@ def _follow_up_sheet(month: str, current: list[_Entry]) -> GeneratedSheet:
     header = s.add(FLAG_HEADERS, Style.HEADER)
     for e in entries:
         for f in e.flags:
-            row = s.add([e.name, e.sub["county_code"], f["level"], f["severity"], f["township"], f["village"],
+            level = FOLLOW_UP_LEVELS.get(Severity(f["severity"]), "") if f["severity"] in SEVERITIES else ""
+            row = s.add([e.name, e.sub["county_code"], f["level"], level, f["township"], f["village"],
                          f["household"], mask_id(f["masked_id"]), f["problem"], f["reasons"], f["action"],
                          _source_text(f)])
             s.styles.append((f"A{row}:L{row}", Style.NOTE))
-            if f["severity"] in SEVERITY_STYLES:
-                s.styles.append((f"D{row}", SEVERITY_STYLES[f["severity"]]))
+            if level:
+                s.styles.append((f"D{row}", LEVEL_STYLE[level]))
     if len(s.rows) == header:
         s.add(["", "本月没有跟进事项"])
     return _build(s, freeze=f"C{FIRST}", auto_filter=f"A{header}:L{len(s.rows)}", print_titles="1:2")

@@ -33,9 +33,11 @@ from ducha.model.privacy import Audience, mask_id, mask_phone, redact
 from ducha.model.schema import HOUSEHOLD_EXITED, HOUSEHOLD_ORDINARY, HOUSEHOLD_TYPES, INTERVIEW_KINDS, NO, YES, Sheet
 from ducha.prefecture.archive import Archive, now_text, shown_time
 from ducha.prefecture.roster import CADRE, HELPER, HOUSEHOLD_HELPER_POSITION, Household, Person, Roster, read_roster
+from ducha.sheets.outputplan import LINE_HEIGHT, text_lines
 from ducha.sheets.template import (
     FORM_VALUE_COLUMN,
     TABLE_FIRST_DATA_ROW,
+    WRAP,
     build_template,
     form_row,
     table_column,
@@ -209,11 +211,20 @@ def draw(roster: Roster, month: str, *, county_code: str | None = None, seed: in
 
 
 def _write_rows(ws: Worksheet, sheet: Sheet, records: Iterable[Mapping[str, Any]]) -> None:
+    """Pre-fill the rows; a row whose text needs more lines than one is made as high as that, every cell of it
+    top-aligned and wrapped (so that the row reads straight across)."""
     columns = {f.key: table_column(sheet, f.key) for f in sheet.fields}
+    widths = {f.key: f.width for f in sheet.fields}
     for row, record in enumerate(records, start=TABLE_FIRST_DATA_ROW):
+        lines = 1
         for key, value in record.items():
             if value is not None and value != "":
                 put_value(ws, row, columns[key], value)
+                lines = max(lines, text_lines(value, widths[key]) if isinstance(value, str) else 1)
+        if lines > 1:
+            ws.row_dimensions[row].height = lines * LINE_HEIGHT
+            for column in range(1, len(sheet.fields) + 1):
+                ws.cell(row, column).alignment = WRAP
 
 
 def _household_row(h: Household, audience: Audience) -> dict[str, Any]:

@@ -6,7 +6,6 @@ further. Meant to run in a thread beside the calamine read: zlib releases the GI
 
 from __future__ import annotations
 
-import posixpath
 import re
 import zipfile
 import zlib
@@ -14,6 +13,8 @@ from pathlib import Path
 
 from defusedxml import ElementTree
 from openpyxl.utils import column_index_from_string
+
+from ducha.reading import ooxml
 
 MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
@@ -29,15 +30,7 @@ ErrorCell = tuple[int, int, str]  # 1-based row, 1-based column, error text
 
 def sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
     """Sheet name -> path of its XML part inside the archive."""
-    workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
-    rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
-    targets = {r.get("Id"): r.get("Target", "") for r in rels.iter(f"{PACKAGE_REL_NS}Relationship")}
-    parts = {}
-    for sheet in workbook.iter(f"{MAIN_NS}sheet"):
-        target = targets.get(sheet.get(f"{REL_NS}id"), "")
-        path = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
-        parts[sheet.get("name", "")] = path
-    return parts
+    return ooxml.sheet_parts(archive.read("xl/workbook.xml"), archive.read("xl/_rels/workbook.xml.rels"))
 
 
 def _has_marker(archive: zipfile.ZipFile, part: str) -> bool:

@@ -31,6 +31,7 @@ from xml.parsers import expat
 import numpy as np
 
 from ducha.model.refusals import Refusal, Refused
+from ducha.reading import ooxml
 
 log = logging.getLogger("ducha.gate")
 
@@ -58,7 +59,9 @@ class Limits:
     max_zip_entries: int = 10_000  # entries of one zip (an .xlsx is a zip too)
     max_uncompressed_bytes: int = 500 * MiB  # all entries of one zip, uncompressed
     max_compression_ratio: int = 200  # uncompressed / compressed, per entry above 1 MiB
-    max_sheet_cells: int = 20_000_000  # rows × columns of the cells of one sheet that hold values
+    max_sheet_cells: int = 8_000_000  # rows × columns of the cells of one sheet that hold values (100,000 households
+    # × 49 columns is 4.9 million; 8 million of an .ods still read and copied in 1 GB)
+    max_repeated_cells: int = 1_000_000  # value cells of an .ods that exist only through row/column repeats
     max_depth: int = 2  # containers inside containers: email → zip → zip is refused (intake)
 
 
@@ -351,9 +354,12 @@ def _zip_workbook(data: bytes, name: str, limits: Limits) -> Admitted:
             inflate(archive, info, name, _ignore)
         else:
             screen = XmlScreen(name, info.filename)
-            inflate(archive, info, name, screen.feed)
             if kind == "ods" and lowered == "content.xml":
-                _ods_repeats(archive, info, name, limits)
+                extent = OdsExtent(name, limits, screen)
+                inflate(archive, info, name, extent.feed)
+                extent.finish()
+            else:
+                inflate(archive, info, name, screen.feed)
     return Admitted(name, data, kind, error_cells)
 
 
@@ -708,35 +714,23 @@ def _int(text: str | None, default: int) -> int:
 
 def _sheet_titles(archive: zipfile.ZipFile, names: dict[str, zipfile.ZipInfo], name: str) -> dict[str, str]:
     """Lower-cased worksheet part -> sheet title ("" when unknown), from workbook.xml and its relationships."""
-    import posixpath
-
-    from defusedxml import ElementTree as SafeET
-
-    def parsed(part: str):
+    def parsed(part: str) -> bytes:
         info = names.get(part)
         if info is None or info.file_size > 8 * MiB:
-            return None
+            return b""
         raw = inflate(archive, info, name)
         XmlScreen(name, info.filename).feed(raw)
-        try:
-            return SafeET.fromstring(raw, forbid_dtd=True)
-        except Exception:
-            raise Refused(Refusal.DAMAGED, name=name, detail=f"内部文件「{part}」无效") from None
+        return raw
 
     parts = {n: "" for n in names if re.fullmatch(r"xl/worksheets/[^/]+\.xml", n)}
     book, rels = parsed("xl/workbook.xml"), parsed("xl/_rels/workbook.xml.rels")
-    targets = {}
-    for element in rels.iter() if rels is not None else ():
-        if element.tag.rpartition("}")[2] == "Relationship":
-            target = element.get("Target", "")
-            path = target.lstrip("/") if target.startswith("/") else posixpath.join("xl", target)
-            targets[element.get("Id")] = posixpath.normpath(path).lower()
-    for element in book.iter() if book is not None else ():
-        if element.tag.rpartition("}")[2] == "sheet":
-            rel = next((v for k, v in element.attrib.items() if k.rpartition("}")[2] == "id"), None)
-            part = targets.get(rel)
-            if part in names:
-                parts[part] = element.get("name", "")
+    try:
+        found = ooxml.sheet_parts(book, rels)
+    except Exception:
+        raise Refused(Refusal.DAMAGED, name=name, detail="内部文件「xl/workbook.xml」无效") from None
+    for title, part in found.items():
+        if part.lower() in names:
+            parts[part.lower()] = title
     return parts
 
 
@@ -781,23 +775,84 @@ def _varint(data: bytes, offset: int, most: int) -> tuple[int, int]:
     return value, offset
 
 
-_ODS_REPEAT = re.compile(rb"<table:table-cell\b[^>]*?number-columns-repeated=\"([0-9]+)\"[^>]*?value-type|"
-                         rb"<table:table-cell\b[^>]*?value-type[^>]*?number-columns-repeated=\"([0-9]+)\"")
+ODS_TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0 "
+ODS_OFFICE = "urn:oasis:names:tc:opendocument:xmlns:office:1.0 "
+ODS_CELLS = (ODS_TABLE + "table-cell", ODS_TABLE + "covered-table-cell")
+MAX_ROWS, MAX_COLUMNS = 1_048_576, 16_384
 
 
-def _ods_repeats(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, limits: Limits) -> None:
-    """A value cell repeated across thousands of columns is expanded by the reader: bounded here."""
-    widest = 0
+class OdsExtent:
+    """The extent of each table's value cells in an .ods content.xml, with row and column repeats counted as the
+    reader will expand them (a value row repeated a million times is a million rows). Streams, each chunk through the
+    XML screen first (no DTD or entity reaches the parser)."""
 
-    def feed(chunk: bytes) -> None:
-        nonlocal widest
-        for match in _ODS_REPEAT.finditer(chunk):
-            widest = max(widest, int(match.group(1) or match.group(2)))
+    def __init__(self, name: str, limits: Limits, screen: XmlScreen) -> None:
+        self.name, self.limits, self.screen = name, limits, screen
+        self.tables: list[dict] = []  # a stack: a cell may hold a table of its own
+        self.repeated = 0  # value cells that only repeats make
+        self.parser = expat.ParserCreate(namespace_separator=" ")
+        self.parser.StartElementHandler, self.parser.EndElementHandler = self._start, self._end
 
-    inflate(archive, info, name, feed)
-    if widest > 16_384:
-        raise Refused(Refusal.SHEET_EXTENT, sheet="（ODS 表格）", cell=f"（向右重复 {widest:,} 列的单元格）", rows=1,
-                      columns=widest, limit=limits.max_sheet_cells)
+    def feed(self, chunk: bytes) -> None:
+        """Screen the chunk (no DTD, no entity), then parse it."""
+        self.screen.feed(chunk)
+        try:
+            self.parser.Parse(chunk, False)
+        except expat.ExpatError:
+            raise Refused(Refusal.DAMAGED, name=self.name, detail="内部文件「content.xml」无效") from None
+
+    def finish(self) -> None:
+        try:
+            self.parser.Parse(b"", True)
+        except expat.ExpatError:
+            raise Refused(Refusal.DAMAGED, name=self.name, detail="内部文件「content.xml」无效") from None
+
+    @staticmethod
+    def _repeat(attrs: dict[str, str], key: str) -> int:
+        text = attrs.get(ODS_TABLE + key, "1")
+        return int(text) if text.isdigit() and len(text) < 12 else MAX_ROWS * MAX_COLUMNS
+
+    def _start(self, tag: str, attrs: dict[str, str]) -> None:
+        if tag == ODS_TABLE + "table":
+            self.tables.append({"title": attrs.get(ODS_TABLE + "name", ""), "row": 0, "column": 0, "repeat": 1,
+                                "has_value": False, "cells": [], "last_row": 0, "last_column": 0})
+        elif not self.tables:
+            return
+        elif tag == ODS_TABLE + "table-row":
+            table = self.tables[-1]
+            table.update(repeat=self._repeat(attrs, "number-rows-repeated"), column=0, has_value=False, cells=[])
+        elif tag in ODS_CELLS:
+            table = self.tables[-1]
+            repeat = self._repeat(attrs, "number-columns-repeated")
+            if attrs.get(ODS_OFFICE + "value-type"):
+                table["has_value"] = True
+                table["last_column"] = max(table["last_column"], table["column"] + repeat)
+                table["cells"].append(repeat)
+            table["column"] += repeat
+
+    def _end(self, tag: str) -> None:
+        if not self.tables:
+            return
+        table = self.tables[-1]
+        if tag == ODS_TABLE + "table":
+            self.tables.pop()
+        elif tag == ODS_TABLE + "table-row":
+            if table["has_value"]:
+                table["last_row"] = table["row"] + table["repeat"]
+                self.repeated += sum(table["cells"]) * table["repeat"] - len(table["cells"])
+                if self.repeated > self.limits.max_repeated_cells:
+                    raise Refused(Refusal.ZIP_BOMB, name=self.name,
+                                  detail=f"重复的单元格展开后多出 {self.repeated:,} 个有值的单元格")
+                self._bound(table)
+            table["row"] += table["repeat"]
+
+    def _bound(self, table: dict) -> None:
+        rows, columns = table["last_row"], table["last_column"]
+        if rows * columns > self.limits.max_sheet_cells or rows > MAX_ROWS or columns > MAX_COLUMNS:
+            cell = f"{column_letters(min(columns, MAX_COLUMNS))}{min(rows, MAX_ROWS)}"
+            raise Refused(Refusal.SHEET_EXTENT, sheet=_shown(table["title"] or "（ODS 表格）"),
+                          cell=cell if rows <= MAX_ROWS and columns <= MAX_COLUMNS else f"{cell} 以外",
+                          rows=rows, columns=columns, limit=self.limits.max_sheet_cells)
 
 
 def is_panic(exc: BaseException) -> bool:

@@ -13,6 +13,10 @@ from ducha.scoring.indicators import NO_DATA, SIZE_INVALID, SPECS, Indicator, Sa
 from ducha.scoring.judgments import JUDGMENT_NAMES, HouseholdJudgment, Reason
 from ducha.scoring.scorecard import JUDGMENT_OF_COLUMN, ScoreCard
 
+# A flag's follow-up level, from the worst of its problems: what the county does, not a data-entry severity.
+FOLLOW_UP_LEVELS = {Severity.ERROR: "重点跟进", Severity.WARNING: "一般跟进", Severity.INFO: "补充资料"}
+FOLLOW_UP_LEVEL_TEXT = ("跟进级别：重点跟进＝错退、漏评、识别不准确或红旗指标，须入户或向县级核实并整改；一般跟进＝群众"
+                        "不认可或指标未达目标，须回访或督促整改；补充资料＝缺数据无法判定，补填后重新运行评分。")
 UNDETERMINED_ACTION = "补填缺失的调查数据后重新运行评分"
 MISSING_ACTION = "补填县级数据并在 C 列注明数据来源"
 
@@ -59,6 +63,11 @@ class Flag(BaseModel):
     problem: str  # short, e.g. 错退；不认可
     reasons: tuple[Reason, ...]
     action: str
+
+    @property
+    def follow_up_level(self) -> str:
+        """重点跟进 / 一般跟进 / 补充资料 (FOLLOW_UP_LEVELS)."""
+        return FOLLOW_UP_LEVELS[self.severity]
 
 
 def _worst(severities: list[Severity]) -> Severity:

@@ -21,7 +21,7 @@ from ducha.scoring.indicators import (
 from ducha.scoring.judgments import HouseholdJudgment
 from ducha.scoring.rubric import EFFECT_NAMES, CaseRule, DocumentRule, Rubric, RubricItem, TargetRule, VetoRule
 
-PRECISION = 6  # points are rounded to 1e-6 so that 0.1 × 3 reads 0.3
+PRECISION = 2  # points are kept as they are shown (2 decimals): deductions add up to each item, items to the total
 JUDGMENT_OF_COLUMN = {"inaccurate": "inaccurate", "wrong_exit": "wrong_exit", "missed": "missed",
                       "recognition": "recognised"}
 SHEET_NAMES = {"households": HOUSEHOLDS.name, "villages": VILLAGES.name, "county": "县级核查"}

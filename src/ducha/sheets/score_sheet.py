@@ -7,14 +7,15 @@ spreadsheet recalculation can be checked against it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+import math
+from dataclasses import dataclass, field
 from typing import Any
 
 from openpyxl.utils import get_column_letter
 
 from ducha.model.privacy import mask_id
 from ducha.model.records import ROW, InspectionData, records
-from ducha.model.schema import EVIDENCE_SHEET, FOLLOW_UP_SHEET, SCORE_SHEET, SHEETS_BY_KEY, VILLAGE_EVIDENCE_SHEET
+from ducha.model.schema import EVIDENCE_SHEET, SCORE_SHEET, VILLAGE_EVIDENCE_SHEET
 from ducha.scoring.followup import Flag, build_flags
 from ducha.scoring.indicators import (
     HOUSEHOLD_COLUMNS,
@@ -32,21 +33,22 @@ from ducha.scoring.indicators import (
 )
 from ducha.scoring.judgments import JUDGMENT_NAMES, HouseholdJudgment, judge_households
 from ducha.scoring.rubric import DEFAULT_RUBRIC, EFFECT_NAMES, KIND_NAMES, Rubric
-from ducha.scoring.scorecard import ScoreCard, score_inspection
+from ducha.scoring.scorecard import Deduction, ScoreCard, score_inspection
+from ducha.sheets.followup_sheet import follow_up_marks, follow_up_sheet, sheet_name
 from ducha.sheets.outputplan import (
-    SEVERITY_STYLE,
+    LINE_HEIGHT,
     BarChart,
     Conditional,
     Formula,
     GeneratedSheet,
     Link,
-    Mark,
     OutputPlan,
     Style,
     auto_row_heights,
     formula_text,
     formula_values,
     sheet_ref,
+    text_width,
 )
 from ducha.sheets.toolkit import SheetBuilder
 
@@ -54,7 +56,7 @@ EVIDENCE_HEADERS = {ROW: "农户调查行号", "township": "乡镇", "village": 
                     "head_name": "户主姓名", "id_number": "身份证号（脱敏）", "household_size": "家庭人口",
                     **HOUSEHOLD_COLUMNS, "verdicts": "督查组认定", "reasons": "判定原因"}
 VILLAGE_HEADERS = {ROW: "村级核查行号", "township": "乡镇", "village": "村", **VILLAGE_COLUMNS}
-SCORE_WIDTHS = [8, 30, 11, 16, 16, 50, 10, 8]
+SCORE_WIDTHS = [9, 43, 10, 22, 17, 52, 9, 7]  # D: evidence links, which do not wrap
 ScalarValue = float | int | str
 
 
@@ -70,10 +72,6 @@ class ScoreOutput:
     judgments: list[HouseholdJudgment] = field(default_factory=list)
 
 
-def _sheet_name(data: InspectionData, key: str) -> str:
-    return data.sheet_names.get(key) or SHEETS_BY_KEY[key].name
-
-
 def _evidence_sheets(data: InspectionData, judgments: list[HouseholdJudgment]) -> tuple[GeneratedSheet, ...]:
     """「判定明细」 (one row per household) and 「村级明细」 (one row per village), linked to their source rows."""
     households = household_evidence(data, judgments)
@@ -86,12 +84,12 @@ def _evidence_sheets(data: InspectionData, judgments: list[HouseholdJudgment]) -
         verdicts, reasons = notes[rec[ROW]]
         rec.update(id_number=mask_id(rec["id_number"]), verdicts=verdicts, reasons=reasons)
         row = hh.add([rec[k] for k in EVIDENCE_HEADERS])
-        hh.links.append(Link(f"A{row}", _sheet_name(data, "households"), f"A{rec[ROW]}"))
+        hh.links.append(Link(f"A{row}", sheet_name(data, "households"), f"A{rec[ROW]}"))
     vg = SheetBuilder(VILLAGE_EVIDENCE_SHEET, vg_widths, full_width=True)
     vg.add(list(VILLAGE_HEADERS.values()), Style.HEADER)
     for rec in records(village_evidence(data)):
         row = vg.add([rec[k] for k in VILLAGE_HEADERS])
-        vg.links.append(Link(f"A{row}", _sheet_name(data, "villages"), f"A{rec[ROW]}"))
+        vg.links.append(Link(f"A{row}", sheet_name(data, "villages"), f"A{rec[ROW]}"))
     return tuple(sheet.build(freeze="A2", auto_filter=f"A1:{sheet.last}{len(sheet.rows)}",
                              tab_color="808080") for sheet in (hh, vg))
 
@@ -122,7 +120,7 @@ def _sample_formulas(spec: SampleSpec, counts: dict[str, int], row: int) -> tupl
 
 
 def _county_formulas(spec: CountySpec, data: InspectionData, row: int) -> tuple[Any, Any, str] | None:
-    sheet = _sheet_name(data, "county")
+    sheet = sheet_name(data, "county")
     cells = {k: data.county.cells.get(k) for k in (spec.a, spec.b) if k}
     if not all(cells.values()):
         return None
@@ -169,11 +167,22 @@ def _evidence_link(sheet: SheetBuilder, row: int, evidence: tuple, data: Inspect
     first = evidence[0]
     target = f"A{first.row}" if first.row else first.cell
     if target:
-        sheet.links.append(Link(f"D{row}", _sheet_name(data, first.sheet), target))
+        sheet.links.append(Link(f"D{row}", sheet_name(data, first.sheet), target))
     return first.text + (f" 等 {len(evidence)} 处" if len(evidence) > 1 else "")
 
 
 SUMMARY_FIRST_ROW = 8  # the first item's row in section 一
+SHARE_BANDS = ((0.9, Style.GOOD), (0.6, Style.WARNING), (0.0, Style.BAD))  # 得分率 from, colour (green, amber, red)
+SHARE_LEGEND = "得分率 ≥ 90% 绿色，60%–90% 黄色，低于 60% 红色"
+ITEM_ROW_HEIGHT = 18.0  # section 一's rows, so the chart beside them has room for its bars
+CHART_ANCHOR_COLUMN = "F"  # the chart sits beside section 一 (columns F-H), on the first printed page
+CHART_WIDTH, CHART_HEIGHT = 13.5, 5.9  # centimetres: columns F-H, rows 7-15
+
+
+def share_style(points: float, max_points: float) -> Style:
+    """The colour of an item's points: its share of the maximum in SHARE_BANDS."""
+    share = points / max_points if max_points else 0.0
+    return next(style for floor, style in SHARE_BANDS if share >= floor - 1e-9)
 
 
 def _heading(s: SheetBuilder, card: ScoreCard) -> None:
@@ -187,39 +196,74 @@ def _heading(s: SheetBuilder, card: ScoreCard) -> None:
     s.add(["红旗", "、".join(f.name for f in card.red_flags) or "无"])
     s.merges.extend(["A1:H1", "F2:H2", "F3:H3", "B4:H4"])
     s.styles.extend([("A2:A4", Style.HEADER), ("C2:C3", Style.HEADER), ("E2:E3", Style.HEADER),
-                     ("B3", Style.TOTAL), ("B3", Style.NUMBER), ("B4", Style.BAD if card.red_flags else Style.GOOD)])
+                     ("B3", Style.TOTAL), ("B3", Style.NUMBER), ("B2:B3", Style.LEFT), ("D2:D3", Style.LEFT),
+                     ("B4", Style.BAD if card.red_flags else Style.GOOD)])
     s.add([])
 
 
 def _summary(s: SheetBuilder, card: ScoreCard) -> None:
-    """Section 一: points per item against the maximum, and the bar chart of them."""
-    s.banner("一、各项得分", Style.HEADER)
-    s.add(["项目", "名称", "满分", "得分", "扣分"], Style.HEADER)
+    """Section 一: points and their share of the maximum per item, coloured by SHARE_BANDS, and beside them the bar
+    chart of the shares (one 0-100 % axis, whatever each item's maximum)."""
+    s.banner(f"一、各项得分（{SHARE_LEGEND}）", Style.HEADER)
+    header = s.add(["项目", "名称", "满分", "得分", "得分率"])
+    s.style(f"A{header}:E{header}", Style.HEADER)
     for item in card.items:
         row = len(s.rows) + 1
-        short = Formula(f"C{row}-D{row}", item.max_points - item.points)
-        s.add([item.key, item.name, item.max_points, item.points, short])
-        s.styles.append((f"D{row}", Style.GOOD if item.points >= item.max_points else Style.BAD))
+        share = Formula(f'IF(C{row}=0,"",D{row}/C{row})', item.points / item.max_points if item.max_points else "")
+        s.add([item.key, item.name, item.max_points, item.points, share])
+        band = share_style(item.points, item.max_points)
+        s.styles.extend([(f"A{row}:E{row}", Style.NOTE), (f"D{row}:E{row}", band)])
     first, last = SUMMARY_FIRST_ROW, len(s.rows)
-    s.styles.append((f"C{first}:E{last}", Style.NUMBER))
-    s.charts = [BarChart(title="各项得分与满分", categories=f"B{first}:B{last}",
-                       series=((f"D{first - 1}", f"D{first}:D{last}"), (f"C{first - 1}", f"C{first}:C{last}")),
-                       anchor="J2", y_title="分", x_title="项目")]
+    s.styles.extend([(f"C{first}:D{last}", Style.NUMBER), (f"E{first}:E{last}", Style.PERCENT)])
+    s.charts = [BarChart(title="各项得分率（得分 ÷ 满分）", categories=f"A{first}:A{last}",
+                         series=((f"E{header}", f"E{first}:E{last}"),), anchor=f"{CHART_ANCHOR_COLUMN}{header}",
+                         width=CHART_WIDTH, height=CHART_HEIGHT, value_range=(0.0, 1.0), value_format="0%",
+                         data_labels=True, top_down=True)]
     s.add([])
 
 
+def _case_name(reason: str) -> str:
+    """Who a per-case deduction is about: 「识别不准确户：周燕红（平寨镇石门村，…）：…」 gives 周燕红."""
+    parts = reason.split("：")
+    return parts[1].split("（")[0] if len(parts) > 2 else ""
+
+
+def _grouped(card: ScoreCard) -> list[list[Deduction]]:
+    """The deductions, those of one rule over several cases (households, villages) in one group."""
+    groups: dict[tuple, list[Deduction]] = {}
+    for n, d in enumerate(d for item in card.items for d in item.deductions):
+        case = d.reason.split("：")[0] if _case_name(d.reason) else None
+        key = (d.item, d.rule, d.rule_note, d.indicator, case) if case else (n,)
+        groups.setdefault(key, []).append(d)
+    return list(groups.values())
+
+
+def _group_reason(group: list[Deduction]) -> str:
+    """One line for the cases of a group: how many, what they cost, who (each one's reason is in 「判定明细」)."""
+    first = group[0]
+    if len(group) == 1:
+        return first.reason
+    capped = "（部分已达扣分上限）" if any(d.reason.endswith("上限）") for d in group) else ""
+    names = "、".join(dict.fromkeys(filter(None, (_case_name(d.reason) for d in group))))
+    where = "「判定明细」" if first.evidence and first.evidence[0].sheet == "households" else "「村级明细」"
+    return f"{first.reason.split('：')[0]} {len(group)} 例{capped}：{names}（原因见{where}）"
+
+
 def _deductions(s: SheetBuilder, card: ScoreCard, inds: dict[str, Indicator], data: InspectionData) -> None:
-    """Section 三: every deduction with its rule, points, evidence link and reason."""
+    """Section 三: the deductions with their rule, points, evidence link and reason; the cases of one rule in one
+    row, so that the tab prints on two pages."""
     s.banner("三、扣分明细", Style.HEADER)
     s.add(["项目", "规则", "扣分", "证据", "指标数值", "扣分原因"], Style.HEADER)
-    deductions = [d for item in card.items for d in item.deductions]
-    for d in deductions:
+    groups = _grouped(card)
+    for group in groups:
+        d = group[0]
         row = len(s.rows) + 1
-        link = _evidence_link(s, row, d.evidence, data)
+        link = _evidence_link(s, row, tuple(e for g in group for e in g.evidence), data)
         value = inds[d.indicator].value_text if d.indicator in inds else ""
-        s.add([d.item, d.rule_note or KIND_NAMES.get(d.rule, d.rule), d.points, link, value, d.reason])
+        points = round(sum(g.points for g in group), 2)
+        s.add([d.item, d.rule_note or KIND_NAMES.get(d.rule, d.rule), points, link, value, _group_reason(group)])
         s.styles.extend([(f"A{row}:F{row}", Style.NOTE), (f"C{row}", Style.NUMBER)])
-    if not deductions:
+    if not groups:
         s.add(["", "无扣分"])
     s.add([])
 
@@ -250,10 +294,12 @@ def _basis(s: SheetBuilder, card: ScoreCard) -> None:
             ("改动的设置", "；".join(f"{name}：{value}" for name, value in basis.settings) or "无（均为默认值）"),
             ("缺数据", "；".join(f"{name}：{text}" for name, text in basis.missing) or "无"),
             *(("不评分的指标", f"{name}：{why}") for name, why in basis.not_scored)]
+    room = sum(SCORE_WIDTHS[2:]) - 1
     for label, text in rows:
         row = s.add([label, None, text])
         s.merges.extend([f"A{row}:B{row}", f"C{row}:H{row}"])
         s.styles.extend([(f"A{row}:B{row}", Style.HEADER), (f"C{row}:H{row}", Style.NOTE)])
+        s.heights[row] = math.ceil(text_width(text) / room) * LINE_HEIGHT  # merged: sized here, not by auto
 
 
 def _score_sheet(data: InspectionData, indicators: list[Indicator],
@@ -272,73 +318,27 @@ def _score_sheet(data: InspectionData, indicators: list[Indicator],
     _deductions(s, card, inds, data)
     _red_flags(s, card, rows)
     _basis(s, card)
-    # the chart below everything, so that the sheet prints on A4 at a readable scale
-    s.charts = [replace(chart, anchor=f"B{len(s.rows) + 2}") for chart in s.charts]
     return s, rows
-
-
-def _source(data: InspectionData, f: Flag, score_rows: dict[str, int]) -> tuple[str, str, str]:
-    """(text, sheet, target cell) of a flag's source."""
-    if f.sheet == "score":
-        row = score_rows.get(f.indicator or "")
-        return f"评分 {SPECS[f.indicator].name}" if f.indicator else "评分", SCORE_SHEET, f"E{row}" if row else ""
-    sheet = _sheet_name(data, f.sheet)
-    return f"{sheet} {f'第 {f.row} 行' if f.row else f.cell}", sheet, f"A{f.row}" if f.row else f.cell
-
-
-def _follow_up_sheet(data: InspectionData, flags: list[Flag], score_rows: dict[str, int],
-                     card: ScoreCard) -> GeneratedSheet:
-    headers = ["序号", "级别", "严重程度", "乡镇", "村", "户主", "身份证号", "问题", "原因代码", "原因说明", "建议措施",
-               "来源"]
-    widths = [5, 5, 7, 9, 9, 8, 20, 18, 14, 40, 30, 16]
-    s = SheetBuilder(FOLLOW_UP_SHEET, widths, full_width=True)
-    s.add([f"跟进清单：{card.county or ''} {card.month or ''}，共 {len(flags)} 条"], Style.TITLE)
-    s.merges.append(f"A1:{get_column_letter(len(headers))}1")
-    s.add(headers, Style.HEADER)
-    for n, f in enumerate(flags, start=1):
-        text, sheet, target = _source(data, f, score_rows)
-        row = s.add([n, f.level, f.severity.value, f.township, f.village, f.household, f.masked_id, f.problem,
-                     "、".join(dict.fromkeys(r.code for r in f.reasons)), "；".join(r.text for r in f.reasons),
-                     f.action, text])
-        s.styles.extend([(f"A{row}:L{row}", Style.NOTE), (f"C{row}", SEVERITY_STYLE[f.severity])])
-        if target:
-            s.links.append(Link(f"L{row}", sheet, target))
-    return s.build(freeze="A3", auto_filter=f"A2:L{len(s.rows)}", position=1)
-
-
-def _marks(data: InspectionData, flags: list[Flag]) -> list[Mark]:
-    marks = []
-    for f in flags:
-        if f.sheet in ("households", "villages") and f.row:
-            letters = data.column_letters.get(f.sheet) or {}
-            last = max(letters.values(), key=lambda c: (len(c), c)) if letters else get_column_letter(
-                len(SHEETS_BY_KEY[f.sheet].fields))
-            cell = f"A{f.row}:{last}{f.row}"
-        elif f.sheet == "county" and f.cell:
-            cell = f.cell
-        else:
-            continue
-        note = f"督查发现：{f.problem}。原因：{'；'.join(r.text for r in f.reasons)}。建议：{f.action}"
-        marks.append(Mark(sheet=_sheet_name(data, f.sheet), cell=cell, severity=f.severity, note=note))
-    return marks
 
 
 def build_score_output(data: InspectionData, judgments: list[HouseholdJudgment], indicators: list[Indicator],
                        card: ScoreCard, flags: list[Flag]) -> ScoreOutput:
     """The generated sheets, marks, expected formula values and conditional colours of one score run."""
     builder, score_rows = _score_sheet(data, indicators, card)
-    score = builder.build(freeze="A5", position=0)
-    follow_up = _follow_up_sheet(data, flags, score_rows, card)
-    plan = OutputPlan(sheets=[score, follow_up, *_evidence_sheets(data, judgments)], marks=_marks(data, flags))
-    first, last = SUMMARY_FIRST_ROW, SUMMARY_FIRST_ROW + len(card.items) - 1
-    score.conditional = [Conditional(f"D{first}:D{last}", f"D{first}<C{first}", Style.BAD),
-                         Conditional(f"D{first}:D{last}", f"D{first}>=C{first}", Style.GOOD),
-                         Conditional(f"H1:H{len(builder.rows)}", 'H1="红旗"', Style.BAD)]
-    follow_up.print_title_rows = "1:2"
+    score = builder.build(freeze="A5", position=0, print_title_rows="1:2", pages_tall=2, narrow_margins=True)
+    follow_up = follow_up_sheet(data, flags, card.county or "", card.month or "", score_rows)
+    plan = OutputPlan(sheets=[score, follow_up, *_evidence_sheets(data, judgments)],
+                      marks=follow_up_marks(data, flags))
+    first, last = min(score_rows.values(), default=1), max(score_rows.values(), default=1)
+    score.conditional = [Conditional(f"H{first}:H{last}", f'H{first}="红旗"', Style.BAD)]  # not the header
     for sheet in plan.sheets:
-        sheet.row_heights = auto_row_heights(sheet)
+        if sheet is not score:
+            sheet.row_heights = auto_row_heights(sheet)
         if sheet.name in (EVIDENCE_SHEET, VILLAGE_EVIDENCE_SHEET):
             sheet.print_title_rows = "1:1"
+    items = range(SUMMARY_FIRST_ROW, SUMMARY_FIRST_ROW + len(card.items))
+    score.row_heights = dict(sorted({**score.row_heights, **{r: max(score.row_heights.get(r, 0.0), ITEM_ROW_HEIGHT)
+                                                             for r in items}}.items()))
     expected = {(sheet.name, cell): value for sheet in plan.sheets for cell, value in formula_values(sheet).items()}
     return ScoreOutput(plan=plan, card=card, flags=flags, expected=expected, indicators=indicators,
                        judgments=judgments)

@@ -19,7 +19,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from ducha.model import schema
 from ducha.model.parameters import parameter_rows
 from ducha.model.schema import Field, FieldType, Layout, Sheet
-from ducha.sheets.outputplan import FILLS, Style
+from ducha.sheets.outputplan import FILLS, LINE_HEIGHT, Style, text_lines
 
 TABLE_HEADER_ROW = 1
 TABLE_FIRST_DATA_ROW = 2
@@ -67,6 +67,7 @@ FORM_VALUE_HEADER = "填写内容"
 FORM_SOURCE_HEADER = "数据来源"
 FORM_PROMPT_HEADER = "填写说明"
 
+BODY_SIZE = 11
 HEADER_FONT = Font(bold=True)
 TITLE_FONT = Font(bold=True, size=16)
 _SECTION_FONT = Font(bold=True, size=12)
@@ -253,7 +254,8 @@ def build_table(ws: Worksheet, sheet: Sheet) -> None:
     if sheet is schema.PARAMETERS:
         for r, values in enumerate(parameter_rows(), start=first):
             for col, value in enumerate(values, start=1):
-                ws.cell(r, col, value)
+                ws.cell(r, col, value).alignment = WRAP
+            _fit_row(ws, r)
     last_letter = get_column_letter(len(sheet.fields))
     ws.row_dimensions[TABLE_HEADER_ROW].height = 54
     ws.freeze_panes = "E2" if sheet is schema.HOUSEHOLDS else "A2"
@@ -296,9 +298,19 @@ def _build_form(ws: Worksheet, sheet: Sheet) -> None:
     widths.append(52)
     for col, width in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(col)].width = width
+    for row in range(FORM_FIRST_ROW, FORM_FIRST_ROW + len(sheet.fields)):
+        _fit_row(ws, row)
     ws.freeze_panes = f"{get_column_letter(FORM_VALUE_COLUMN)}{FORM_FIRST_ROW}"
     protect_sheet(ws)
     _print_setup(ws, landscape=sheet.has_source_column, title_rows=f"{FORM_HEADER_ROW}:{FORM_HEADER_ROW}")
+
+
+def _fit_row(ws: Worksheet, row: int) -> None:
+    """The row as high as its longest wrapped text needs in its column (the columns' widths set already)."""
+    lines = max((text_lines(str(cell.value), ws.column_dimensions[cell.column_letter].width or 8.43)
+                 for cell in ws[row] if cell.value not in (None, "")), default=1)
+    if lines > 1:
+        ws.row_dimensions[row].height = lines * LINE_HEIGHT
 
 
 def protect_sheet(ws: Worksheet) -> None:
@@ -394,19 +406,28 @@ def instruction_rows() -> list[tuple[str, str]]:
     return rows
 
 
+INSTRUCTION_WIDTHS = (22, 100)
+
+
 def _build_instructions(ws: Worksheet) -> None:
-    ws.column_dimensions["A"].width = 22
-    ws.column_dimensions["B"].width = 100
+    """Two columns; a title or a section heading spans both; every row as high as its wrapped text needs."""
+    left_width, right_width = INSTRUCTION_WIDTHS
+    ws.column_dimensions["A"].width = left_width
+    ws.column_dimensions["B"].width = right_width
     for row, (left, right) in enumerate(instruction_rows(), start=1):
         a = ws.cell(row, 1, left or None)
         b = ws.cell(row, 2, right or None)
         a.alignment = b.alignment = WRAP
-        if row == 1:
-            a.font = TITLE_FONT
-        elif left and not right:
-            a.font = _SECTION_FONT
+        heading = row == 1 or bool(left and not right)
+        if heading:
+            a.font = TITLE_FONT if row == 1 else _SECTION_FONT
+            ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=2)
         elif left:
             a.font = HEADER_FONT
+        scale = a.font.size / BODY_SIZE if heading else 1.0
+        lines = max(text_lines(left or "", left_width + (right_width if heading else 0), scale),
+                    text_lines(right or "", right_width))
+        ws.row_dimensions[row].height = round(lines * LINE_HEIGHT * max(scale, 1.0), 2)
     protect_sheet(ws)
     _print_setup(ws, landscape=False, title_rows=None)
 

@@ -4,22 +4,25 @@ ledger, the rubric) is built with it."""
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from openpyxl.utils import get_column_letter
 
 from ducha.sheets.outputplan import (
-    LINE_HEIGHT,
+    KIND_STYLE,
+    MARK_LOOKS,
     BarChart,
     Conditional,
     GeneratedSheet,
     LineChart,
     Link,
+    MarkKind,
     Style,
     auto_row_heights,
-    text_width,
 )
+
+# The legend of 检查结果 and 跟进清单: the follow-up marker stands for the follow-up row it starts.
+LEGEND = (MarkKind.ERROR, MarkKind.WARNING, MarkKind.INFO, MarkKind.FOLLOW_UP_MARKER)
 
 
 class SheetBuilder:
@@ -33,7 +36,7 @@ class SheetBuilder:
         self.merges: list[str] = []
         self.conditional: list[Conditional] = []
         self.charts: list[BarChart | LineChart] = []
-        self.banners: dict[int, str] = {}
+        self.heights: dict[int, float] = {}  # rows sized by hand (merged cells, which auto sizing leaves alone)
 
     @property
     def last(self) -> str:
@@ -64,7 +67,6 @@ class SheetBuilder:
         row = self.add([text])
         self.styles.append((f"A{row}" if style is Style.TITLE else f"A{row}:{self.last}{row}", style))
         self.merges.append(f"A{row}:{self.last}{row}")
-        self.banners[row] = text
         return row
 
     def head(self, title: str, note: str, headers: list[str]) -> int:
@@ -73,16 +75,24 @@ class SheetBuilder:
         self.banner(note, Style.NOTE)
         return self.add(headers, Style.HEADER)
 
+    def legend(self, kinds: tuple[MarkKind, ...] = LEGEND) -> int:
+        """The legend of the marks: per kind, its coloured name (column B) and what it asks the clerk to do.
+        Returns the first row."""
+        first = self.next_row
+        for kind in kinds:
+            look = MARK_LOOKS[kind]
+            row = self.add(["图例" if kind is kinds[0] else "", look.name, look.meaning])
+            self.styles.extend([(f"A{row}", Style.HEADER), (f"B{row}", KIND_STYLE[kind])])
+            self.merges.append(f"C{row}:{self.last}{row}")
+        return first
+
     def build(self, **options: Any) -> GeneratedSheet:
-        """The sheet, with the heights of wrapped rows and of banners longer than one line."""
+        """The sheet, its rows as high as their text needs."""
         sheet = GeneratedSheet(name=self.name, rows=self.rows, column_widths=self.widths, styles=self.styles,
                                links=self.links, merges=self.merges, charts=self.charts,
                                conditional=self.conditional, **options)
         heights = auto_row_heights(sheet)
-        room = max(sum(self.widths) - 2, 1)
-        for row, text in self.banners.items():
-            lines = sum(math.ceil(max(text_width(part), 1) / room) for part in text.split("\n"))
-            if row > 1 and lines > 1:
-                heights[row] = lines * LINE_HEIGHT
+        for row, height in self.heights.items():  # sized by hand: kept where it asks for more
+            heights[row] = max(height, heights.get(row, 0))
         sheet.row_heights = dict(sorted(heights.items()))
         return sheet

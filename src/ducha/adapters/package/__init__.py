@@ -23,15 +23,16 @@ from ducha.adapters.package.sheets import (
     transplant,
 )
 from ducha.adapters.package.styles import Styles
+from ducha.sheets.outputplan import MarkLook
 
 __all__ = ["PackageError", "SheetMarks", "add_results"]
 
 
 @dataclass
 class SheetMarks:
-    """ducha's marks on one input sheet: highlight rules (cells, fill RRGGBB, formula) and notes (cell -> text)."""
+    """ducha's marks on one input sheet: highlight rules (cells, look, formula) and notes (cell -> text)."""
 
-    rules: list[tuple[list[str], str, str]] = field(default_factory=list)
+    rules: list[tuple[list[str], MarkLook, str]] = field(default_factory=list)
     notes: dict[str, str] = field(default_factory=dict)
 
 
@@ -86,7 +87,7 @@ def _mark_sheet(package: Package, styles: Styles, part: str, marks: SheetMarks |
     if marker.encode() in xml:
         xml = remove_marks(xml, marker)
     if marks:
-        xml = add_marks(xml, [(cells, styles.fill_dxf(rgb), formula) for cells, rgb, formula in marks.rules])
+        xml = add_marks(xml, [(cells, styles.mark_dxf(look), formula) for cells, look, formula in marks.rules])
     if (marks and marks.notes) or _may_hold_notes(package, part):
         notes = Notes(package, part, xml, author)
         removed = notes.remove_ours()

@@ -11,6 +11,7 @@ import copy
 from lxml import etree
 
 from ducha.adapters.package.opc import MAIN, dump, parse, q
+from ducha.sheets.outputplan import MarkLook
 
 # CT_Stylesheet's children, in schema order.
 ORDER = ("numFmts", "fonts", "fills", "borders", "cellStyleXfs", "cellXfs", "cellStyles", "dxfs", "tableStyles",
@@ -110,9 +111,14 @@ class Styles:
             number.set("numFmtId", str(self.number_format(int(number.get("numFmtId", "0")), number.get("formatCode"))))
         return self._add("dxfs", dxf)
 
-    def fill_dxf(self, rgb: str) -> int:
-        """The differential format of a solid fill in colour `rgb` (RRGGBB)."""
+    def mark_dxf(self, look: MarkLook) -> int:
+        """The differential format of a mark: its font colour (bold or not) and solid fill."""
         dxf = etree.Element(q("dxf"), nsmap={None: MAIN})
+        font = etree.SubElement(dxf, q("font"))
+        if look.bold:
+            etree.SubElement(font, q("b"))
+        etree.SubElement(font, q("color"), rgb="FF" + look.font)
+        rgb = look.fill
         pattern = etree.SubElement(etree.SubElement(dxf, q("fill")), q("patternFill"), patternType="solid")
         etree.SubElement(pattern, q("fgColor"), rgb="FF" + rgb)
         etree.SubElement(pattern, q("bgColor"), rgb="FF" + rgb)
