@@ -549,7 +549,8 @@ class SheetScan:
 
     def finish(self, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
         if self.positional:
-            self.max_row, self.max_column, self.far = _exact_extent(archive, info, self.name)
+            self.max_row, self.max_column, self.far = _exact_extent(archive, info, self.name,
+                                                                    self.limits.max_sheet_cells)
         if self.max_row * self.max_column > self.limits.max_sheet_cells:
             row, column = self.far
             raise Refused(Refusal.SHEET_EXTENT, sheet=_shown(self.title), cell=f"{column_letters(column)}{row}",
@@ -663,9 +664,14 @@ _PADDING = bytes(_PAD)
 _REF_MAX = 20  # longer than any reference: a reference cut at the window's end is a candidate
 
 
-def _exact_extent(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> tuple[int, int, tuple[int, int]]:
+class _PastLimit(Exception):
+    """The extent already exceeds the limit: no need to read the rest of the sheet."""
+
+
+def _exact_extent(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str,
+                  limit: int) -> tuple[int, int, tuple[int, int]]:
     """Rows and columns of the value cells, with expat, for sheets whose cells lack references (rows, columns and
-    the cell's position are then counted as python-calamine counts them)."""
+    the cell's position are then counted as python-calamine counts them); it stops as soon as they pass `limit`."""
     state = {"row": 0, "column": 0, "cell": None, "value": False}
     extent = [0, 0, (0, 0)]
 
@@ -693,6 +699,8 @@ def _exact_extent(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) ->
                 extent[0], extent[1] = max(extent[0], row), max(extent[1], column)
                 if row * column >= extent[2][0] * extent[2][1]:
                     extent[2] = (row, column)
+                if extent[0] * extent[1] > limit:
+                    raise _PastLimit
             state["cell"] = None
 
     parser = expat.ParserCreate(namespace_separator=" ")
@@ -700,6 +708,8 @@ def _exact_extent(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) ->
     try:
         inflate(archive, info, name, lambda chunk: parser.Parse(chunk, False))
         parser.Parse(b"", True)
+    except _PastLimit:
+        pass
     except expat.ExpatError:
         raise Refused(Refusal.DAMAGED, name=name, detail=f"工作表「{_shown(info.filename)}」的 XML 无效") from None
     return extent[0], extent[1], extent[2]
