@@ -177,10 +177,12 @@ def _inbox(tmp_path: Path, n: int = 16) -> Path:
     return inbox
 
 
-def _intake_process(inbox: Path, folder: Path) -> subprocess.Popen:
+def _intake_process(inbox: Path, folder: Path, output: Path | None = None) -> subprocess.Popen:
+    """`ducha intake` in a child process; its console output goes to `output` (else nowhere)."""
     env = {**os.environ, "DUCHA_LOG_DIR": str(folder.parent / "logs")}
+    sink = output.open("w", encoding="utf-8") if output else subprocess.DEVNULL
     return subprocess.Popen([sys.executable, "-m", "ducha", "intake", str(inbox), "--archive", str(folder)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+                            stdout=sink, stderr=subprocess.STDOUT, env=env)
 
 
 def _assert_consistent(folder: Path) -> list:
@@ -238,8 +240,11 @@ def test_intake_killed_at_random_moments_leaves_the_archive_consistent_and_the_n
 def test_two_intakes_at_once_store_each_workbook_once(tmp_path: Path) -> None:
     inbox = _inbox(tmp_path)
     folder = tmp_path / "档案"
-    first, second = _intake_process(inbox, folder), _intake_process(inbox, folder)
-    assert first.wait(timeout=300) == 0 and second.wait(timeout=300) == 0
+    outputs = [tmp_path / "first.txt", tmp_path / "second.txt"]
+    first, second = (_intake_process(inbox, folder, output) for output in outputs)
+    codes = (first.wait(timeout=300), second.wait(timeout=300))
+    assert codes == (0, 0), [(code, out.read_text(encoding="utf-8")[-2000:]) for code, out in zip(codes, outputs,
+                                                                                                    strict=True)]
 
     rows = _assert_consistent(folder)
     assert len(rows) == 16
