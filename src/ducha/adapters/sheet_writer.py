@@ -43,6 +43,7 @@ from ducha.sheets.outputplan import (
     text_lines,
     text_width,
 )
+from ducha.sheets.template import fit_pages
 
 TOP_WRAP = Alignment(wrap_text=True, vertical="top")
 TOP = Alignment(vertical="top")
@@ -204,11 +205,7 @@ def write_sheet(wb: Workbook, spec: GeneratedSheet) -> Worksheet:
     if spec.auto_filter:
         ws.auto_filter.ref = spec.auto_filter
     ws.sheet_properties.tabColor = spec.tab_color
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.orientation = "landscape" if spec.landscape else "portrait"
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = spec.pages_tall
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    fit_pages(ws, landscape=spec.landscape, pages_tall=spec.pages_tall)
     if spec.narrow_margins:
         ws.page_margins = PageMargins(left=0.25, right=0.25, top=0.5, bottom=0.5, header=0.2, footer=0.2)
         ws.print_options.horizontalCentered = True

@@ -33,13 +33,13 @@ from ducha.sheets.outputplan import (
     mark_notes,
     text_width,
 )
+from ducha.sheets.template import fit_pages
 
 __all__ = ["MARK_FORMULA", "RESULT_SUFFIX", "Written", "apply_plan", "default_output", "put_value",
            "write_results", "write_sheet"]
 
 MARK_FORMULA = '"' + MARK_PREFIX + '{kind}"<>""'  # always true; identifies ducha's own highlight rules
 NOTE_SIZE = (360, 160)
-PAPER_A4 = 9  # openpyxl's Worksheet.PAPERSIZE_A4
 RESULT_SUFFIX = ".结果"  # every command's result file: <name>.结果.xlsx
 OLD_RESULT_SUFFIXES = (RESULT_SUFFIX, ".checked")
 IN_PACKAGE = (".xlsx", ".xlsm")
@@ -126,9 +126,7 @@ def _values_copy(source: Path, plan: OutputPlan) -> bytes:
             ws.column_dimensions[get_column_letter(column)].width = width
         for r0, c0, r1, c1 in raw.merged.get(name, []):
             ws.merged_cells.add(CellRange(min_row=r0 + 1, min_col=c0 + 1, max_row=r1 + 1, max_col=c1 + 1))
-        ws.page_setup.paperSize, ws.page_setup.orientation = PAPER_A4, "landscape"  # printed as wide as the page
-        ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
-        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        fit_pages(ws, landscape=True)  # printed as wide as the page
         stream_rows(ws, grid, widths)
         raw.sheets[name] = []  # written: its rows can go
     if not wb.worksheets:

@@ -212,12 +212,17 @@ def data_validation(field: Field) -> DataValidation | None:
     return dv
 
 
-def _print_setup(ws: Worksheet, *, landscape: bool, title_rows: str | None) -> None:
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+def fit_pages(ws: Worksheet, *, landscape: bool, pages_tall: int = 0) -> None:
+    """Print on A4, as wide as one page and `pages_tall` pages tall (0: as many as it takes); write-only sheets too."""
+    ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
     ws.page_setup.orientation = "landscape" if landscape else "portrait"
     ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
+    ws.page_setup.fitToHeight = pages_tall
     ws.sheet_properties.pageSetUpPr.fitToPage = True
+
+
+def _print_setup(ws: Worksheet, *, landscape: bool, title_rows: str | None) -> None:
+    fit_pages(ws, landscape=landscape)
     ws.page_margins.left = ws.page_margins.right = 0.5
     ws.page_margins.top = ws.page_margins.bottom = 0.75
     if title_rows:
