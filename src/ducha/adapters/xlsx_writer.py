@@ -74,10 +74,11 @@ def _sheet_marks(marks: list[Mark], sheets: set[str]) -> dict[str, SheetMarks]:
     """ducha's marks grouped per input sheet: one rule per kind of mark (in MARK_PRECEDENCE), one note per anchor
     cell (every mark's note on it)."""
     grouped: dict[str, SheetMarks] = {}
-    for sheet, layers in mark_layers([m for m in marks if m.sheet in sheets]).items():
+    marks = [m for m in marks if m.sheet in sheets]
+    for sheet, layers in mark_layers(marks).items():
         grouped[sheet] = SheetMarks(rules=[(sorted(refs), MARK_LOOKS[kind], MARK_FORMULA.format(kind=kind.value))
                                            for kind, refs in layers])
-    for (sheet, anchor), note in mark_notes([m for m in marks if m.sheet in sheets]).items():
+    for (sheet, anchor), note in mark_notes(marks).items():
         grouped[sheet].notes[anchor] = printable(note)
     return grouped
 

@@ -510,7 +510,7 @@ def cmd_receipts(args: argparse.Namespace) -> int:
 
     with _archive(args) as archive:
         folder = archive.folder / RECEIPTS
-        counted = [r for r in archive.submissions(args.month) if r["status"] != "superseded"]
+        counted = archive.counted(args.month)
         if not counted:
             _console().print(f"档案中没有 {args.month} 的提交，没有回执。")
             return EXIT_OK

@@ -207,7 +207,7 @@ def receipts(book: Any, progress: Progress, dialogs: Dialogs) -> str:
         if month is None:
             return "没有填写督查月份。"
         target = archive.folder / RECEIPTS
-        counted = [r for r in archive.submissions(month) if r["status"] != "superseded"]
+        counted = archive.counted(month)
         if not counted:
             return f"档案中没有 {month} 的提交，没有回执。"
         lines = []

@@ -449,6 +449,10 @@ class Archive:
             return self.query("SELECT * FROM submissions ORDER BY id")
         return self.query("SELECT * FROM submissions WHERE month = ? ORDER BY id", (month,))
 
+    def counted(self, month: str) -> list[sqlite3.Row]:
+        """The month's submissions that still count (in force or in conflict), each with a receipt."""
+        return self.query("SELECT * FROM submissions WHERE month = ? AND status != ? ORDER BY id", (month, SUPERSEDED))
+
     def current(self, month: str) -> list[sqlite3.Row]:
         """The submission in force per county for the month (conflicts excluded until resolved)."""
         return self.query("SELECT * FROM submissions WHERE month = ? AND status = ? ORDER BY county_code, id",
